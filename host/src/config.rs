@@ -1,1 +1,264 @@
-//! TODO: config
+//! The configuration file, `replay-vision.toml`. Every value has a default, so a first run needs
+//! no file; a file names only what it changes. Secrets are never written in the file itself:
+//! it names the environment variables that hold them.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// The name looked for in the current directory when no `--config` is given.
+pub const DEFAULT_FILE: &str = "replay-vision.toml";
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the SQLite store, the video cache and dry-run requests live. The default is
+    /// `.replay-vision` in the current directory.
+    pub data_dir: PathBuf,
+    pub store: StoreConfig,
+    pub provider: ProviderConfig,
+    pub sinks: SinksConfig,
+    pub scanner_types: ScannerTypesConfig,
+    pub scanners: ScannersConfig,
+    pub eligibility: EligibilityConfig,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            data_dir: PathBuf::from(".replay-vision"),
+            store: StoreConfig::default(),
+            provider: ProviderConfig::default(),
+            sinks: SinksConfig::default(),
+            scanner_types: ScannerTypesConfig::default(),
+            scanners: ScannersConfig::default(),
+            eligibility: EligibilityConfig::default(),
+        }
+    }
+}
+
+/// The store's location.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB`. The default is the SQLite file
+    /// `<data_dir>/replay-vision.db`.
+    pub url: Option<String>,
+}
+
+/// Which model answers, and how to reach it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// `gemini` or `openai` (any OpenAI-compatible chat completions server). The default is
+    /// `gemini`.
+    pub name: String,
+    /// The model id used by scanners that name none. The default is `gemini-3-flash-preview`.
+    pub model: String,
+    /// The API's base URL; each provider has its public default.
+    pub base_url: Option<String>,
+    /// The environment variable holding the API key. The default is `GEMINI_API_KEY` for
+    /// Gemini and `OPENAI_API_KEY` for OpenAI-compatible servers.
+    pub api_key_env: Option<String>,
+    /// Send the request even with no API key (local OpenAI-compatible servers need none).
+    pub allow_no_key: bool,
+    /// Attempts per model call, counting the first, for transient errors. The default is 4.
+    pub max_attempts: u32,
+}
+
+impl Default for ProviderConfig {
+    fn default() -> ProviderConfig {
+        ProviderConfig {
+            name: "gemini".into(),
+            model: "gemini-3-flash-preview".into(),
+            base_url: None,
+            api_key_env: None,
+            allow_no_key: false,
+            max_attempts: 4,
+        }
+    }
+}
+
+impl ProviderConfig {
+    /// The environment variable that holds this provider's key.
+    pub fn key_variable(&self) -> String {
+        match &self.api_key_env {
+            Some(name) => name.clone(),
+            None if self.name == "openai" => "OPENAI_API_KEY".into(),
+            None => "GEMINI_API_KEY".into(),
+        }
+    }
+
+    /// The API key from the environment, if set and not empty.
+    pub fn api_key(&self) -> Option<String> {
+        std::env::var(self.key_variable())
+            .ok()
+            .filter(|key| !key.trim().is_empty())
+    }
+}
+
+/// Where `$recording_observed` events go.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SinksConfig {
+    /// Write events to the store's `events` table. The default is on.
+    pub events: bool,
+    /// Append events as JSON lines to this file.
+    pub jsonl: Option<PathBuf>,
+    pub posthog: Option<PostHogSinkConfig>,
+    pub webhook: Option<WebhookSinkConfig>,
+}
+
+impl Default for SinksConfig {
+    fn default() -> SinksConfig {
+        SinksConfig {
+            events: true,
+            jsonl: None,
+            posthog: None,
+            webhook: None,
+        }
+    }
+}
+
+/// PostHog's capture API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostHogSinkConfig {
+    /// For example `https://us.i.posthog.com`.
+    pub host: String,
+    /// The environment variable holding the project API key. The default is
+    /// `POSTHOG_PROJECT_API_KEY`.
+    #[serde(default = "default_posthog_key_env")]
+    pub project_api_key_env: String,
+}
+
+fn default_posthog_key_env() -> String {
+    "POSTHOG_PROJECT_API_KEY".into()
+}
+
+/// A webhook that receives each event signed with HMAC-SHA256.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSinkConfig {
+    pub url: String,
+    /// The environment variable holding the signing secret. The default is
+    /// `REPLAY_VISION_WEBHOOK_SECRET`.
+    #[serde(default = "default_webhook_secret_env")]
+    pub secret_env: String,
+}
+
+fn default_webhook_secret_env() -> String {
+    "REPLAY_VISION_WEBHOOK_SECRET".into()
+}
+
+/// Where scanner types (`.wasm` components) are found besides the built-in ones.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScannerTypesConfig {
+    pub dir: Option<PathBuf>,
+}
+
+/// Where scanner files are found by name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScannersConfig {
+    /// The default is `scanners` in the current directory.
+    pub dir: PathBuf,
+}
+
+impl Default for ScannersConfig {
+    fn default() -> ScannersConfig {
+        ScannersConfig {
+            dir: PathBuf::from("scanners"),
+        }
+    }
+}
+
+/// Thresholds deciding which sessions are worth a model call, in seconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EligibilityConfig {
+    /// Sessions shorter than this are `too_short`. The default is 15.
+    pub min_duration_s: f64,
+    /// Sessions with less active time are `too_inactive`. The default is 10.
+    pub min_active_s: f64,
+    /// Sessions with more active time are `too_long`. The default is 3600.
+    pub max_active_s: f64,
+}
+
+impl Default for EligibilityConfig {
+    fn default() -> EligibilityConfig {
+        EligibilityConfig {
+            min_duration_s: 15.0,
+            min_active_s: 10.0,
+            max_active_s: 3600.0,
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path`, or `replay-vision.toml` in the current directory when it exists, or
+    /// returns the defaults.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        let path = match path {
+            Some(path) => path.to_path_buf(),
+            None if Path::new(DEFAULT_FILE).exists() => PathBuf::from(DEFAULT_FILE),
+            None => return Ok(Config::default()),
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read configuration file {}", path.display()))?;
+        Config::parse(&text)
+            .with_context(|| format!("invalid configuration file {}", path.display()))
+    }
+
+    /// Parses configuration text.
+    pub fn parse(text: &str) -> anyhow::Result<Config> {
+        Ok(toml::from_str(text)?)
+    }
+
+    /// The store URL, defaulting to a SQLite file in the data folder.
+    pub fn store_url(&self) -> String {
+        match &self.store.url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}",
+                self.data_dir.join("replay-vision.db").display()
+            ),
+        }
+    }
+
+    /// The folder of cached videos.
+    pub fn video_cache_dir(&self) -> PathBuf {
+        self.data_dir.join("videos")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let config = Config::parse("").unwrap();
+        assert_eq!(config.provider.name, "gemini");
+        assert_eq!(config.eligibility.min_duration_s, 15.0);
+        assert_eq!(
+            config.store_url(),
+            "sqlite://.replay-vision/replay-vision.db"
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_rejected() {
+        let error = Config::parse("[provider]\nmodle = \"x\"\n").unwrap_err();
+        assert!(format!("{error:#}").contains("modle"), "{error:#}");
+    }
+
+    #[test]
+    fn key_variable_follows_provider() {
+        let config = Config::parse("[provider]\nname = \"openai\"\n").unwrap();
+        assert_eq!(config.provider.key_variable(), "OPENAI_API_KEY");
+    }
+}
