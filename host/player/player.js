@@ -1,0 +1,146 @@
+// The player page: one rrweb Replayer per window of a recording, kept paused. The renderer
+// calls `rv.load` once, then `rv.show` for each frame in increasing time order and captures a
+// screenshot after each call. Only forward seeks are made per window, because rrweb 2.x can
+// show a wrong scroll position after a backward seek.
+(function () {
+  "use strict";
+
+  const FOOTER_HEIGHT = 32;
+
+  // Inserted into every replayed document so that one instant always paints the same pixels:
+  // no transitions or animations caught mid-way, no blinking caret.
+  const FREEZE_RULES = [
+    "*, *::before, *::after { transition: none !important; animation: none !important; " +
+      "caret-color: transparent !important; scroll-behavior: auto !important; }",
+  ];
+
+  const state = { windows: [], errors: [], warnings: 0 };
+
+  window.addEventListener("error", (event) => {
+    state.errors.push(String(event.message || event.error));
+  });
+  window.addEventListener("unhandledrejection", (event) => {
+    state.errors.push(String(event.reason));
+  });
+  // rrweb reports replay problems it recovers from as warnings; count them for the logs.
+  const warn = console.warn.bind(console);
+  console.warn = (...args) => {
+    state.warnings += 1;
+    warn(...args);
+  };
+
+  function describe(error) {
+    if (error && error.stack) return String(error.stack).split("\n").slice(0, 3).join(" | ");
+    return String(error);
+  }
+
+  function load(windows) {
+    const footer = document.createElement("div");
+    footer.id = "rv-footer";
+    document.body.appendChild(footer);
+    for (const events of windows) {
+      const root = document.createElement("div");
+      root.className = "rv-window rv-hidden";
+      document.body.appendChild(root);
+      const entry = { root, replayer: null, failure: null, click: null };
+      try {
+        entry.replayer = new rrweb.Replayer(events, {
+          root,
+          insertStyleRules: FREEZE_RULES,
+          mouseTail: false,
+          showWarning: true,
+          showDebug: false,
+          skipInactive: false,
+          triggerFocus: false,
+          pauseAnimation: true,
+          UNSAFE_replayCanvas: false,
+          speed: 1,
+        });
+        const click = document.createElement("div");
+        click.className = "rv-click";
+        entry.replayer.wrapper.appendChild(click);
+        entry.click = click;
+      } catch (error) {
+        entry.failure = describe(error);
+      }
+      state.windows.push(entry);
+    }
+    return state.windows.map((w) => w.failure);
+  }
+
+  function layout(entry) {
+    const iframe = entry.replayer.iframe;
+    const width = Number(iframe.width) || iframe.clientWidth || window.innerWidth;
+    const height = Number(iframe.height) || iframe.clientHeight || window.innerHeight;
+    const areaWidth = window.innerWidth;
+    const areaHeight = window.innerHeight - FOOTER_HEIGHT;
+    const scale = Math.min(areaWidth / width, areaHeight / height);
+    const left = Math.floor((areaWidth - width * scale) / 2);
+    const top = Math.floor((areaHeight - height * scale) / 2);
+    entry.root.style.width = width + "px";
+    entry.root.style.height = height + "px";
+    entry.root.style.transform =
+      "translate(" + left + "px, " + top + "px) scale(" + scale + ")";
+    return { width, height };
+  }
+
+  function placeClick(entry, on) {
+    const mouse = entry.replayer.wrapper.querySelector(".replayer-mouse");
+    entry.click.classList.toggle("rv-on", Boolean(on && mouse));
+    if (on && mouse) {
+      entry.click.style.left = mouse.style.left;
+      entry.click.style.top = mouse.style.top;
+    }
+  }
+
+  function writeFooter(footer) {
+    const element = document.getElementById("rv-footer");
+    element.textContent = "";
+    if (footer.cut) {
+      const cut = document.createElement("span");
+      cut.className = "rv-cut";
+      cut.textContent = footer.cut;
+      element.appendChild(cut);
+    }
+    const time = document.createElement("span");
+    time.className = "rv-time";
+    time.textContent = "REC_T " + footer.recT + "s";
+    element.appendChild(time);
+    const rest = (footer.window ? "  " + footer.window : "") + "  " + (footer.url || "(no URL)");
+    element.appendChild(document.createTextNode(rest));
+  }
+
+  function built(entry) {
+    const doc = entry.replayer.iframe.contentDocument;
+    if (!doc || !doc.documentElement) return false;
+    return entry.replayer.getMirror().getId(doc.documentElement) > 0;
+  }
+
+  function show(index, offset, footer) {
+    const entry = state.windows[index];
+    if (!entry || entry.failure) {
+      return { built: false, thrown: entry ? entry.failure : "no such window", errors: [] };
+    }
+    const before = state.errors.length;
+    let thrown = null;
+    try {
+      entry.replayer.pause(offset);
+    } catch (error) {
+      thrown = describe(error);
+    }
+    state.windows.forEach((other, i) => other.root.classList.toggle("rv-hidden", i !== index));
+    const size = layout(entry);
+    placeClick(entry, footer.click);
+    writeFooter(footer);
+    return {
+      built: built(entry),
+      thrown,
+      errors: state.errors.slice(before),
+      width: size.width,
+      height: size.height,
+      warnings: state.warnings,
+    };
+  }
+
+  window.rv = { load, show };
+})();

@@ -1,0 +1,122 @@
+//! One headless Chromium process per render worker. The process gets a fresh profile directory
+//! and the flags that keep it off the network on its own (no background networking, component
+//! updates, sync or QUIC), and every host name resolves to nothing, so the only way out is a
+//! request the renderer fetches itself (see `network`). Pages in one browser do not all receive
+//! compositor frames, so a worker renders one page at a time.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::target::CreateTargetParams;
+use chromiumoxide::Page;
+use futures::StreamExt;
+use tokio::task::JoinHandle;
+
+use super::RenderError;
+
+/// Chromium's flags, besides `--headless`, `--hide-scrollbars` and `--mute-audio` that
+/// chromiumoxide adds itself. `--host-resolver-rules` makes every host name unresolvable, a second wall
+/// behind request interception; site isolation is off so that every frame of the replayed page
+/// lives in the page's own process, where its requests are intercepted.
+const FLAGS: [&str; 11] = [
+    "no-sandbox",
+    "disable-gpu",
+    "disable-quic",
+    "no-first-run",
+    "disable-background-networking",
+    "disable-component-update",
+    "disable-sync",
+    "disable-default-apps",
+    "disable-breakpad",
+    "disable-dev-shm-usage",
+    "disable-site-isolation-trials",
+];
+
+/// Flags with a value, as (name, value).
+const VALUED_FLAGS: [(&str, &str); 3] = [
+    ("force-color-profile", "srgb"),
+    ("host-resolver-rules", "MAP * ~NOTFOUND"),
+    (
+        "disable-features",
+        "site-per-process,IsolateOrigins,Translate,MediaRouter,OptimizationHints",
+    ),
+];
+
+/// A running Chromium with its protocol handler and profile directory.
+pub(crate) struct Worker {
+    browser: Browser,
+    handler: JoinHandle<()>,
+    /// Removed when the worker is dropped, after the browser is gone.
+    _profile: tempfile::TempDir,
+}
+
+impl Worker {
+    /// Starts Chromium from `executable` with a window of `width` x `height` CSS pixels.
+    pub(crate) async fn launch(
+        executable: &PathBuf,
+        width: u32,
+        height: u32,
+        timeout: Duration,
+    ) -> Result<Worker, RenderError> {
+        let profile = tempfile::Builder::new()
+            .prefix("replay-vision-chromium-")
+            .tempdir()
+            .map_err(|e| RenderError::Browser(format!("cannot create a profile directory: {e}")))?;
+        let config = BrowserConfig::builder()
+            .chrome_executable(executable)
+            .disable_default_args()
+            .args(FLAGS)
+            .args(VALUED_FLAGS)
+            .window_size(width, height)
+            .user_data_dir(profile.path())
+            .viewport(None)
+            .launch_timeout(timeout)
+            .request_timeout(timeout)
+            .build()
+            .map_err(RenderError::Browser)?;
+        let (browser, mut handler) = Browser::launch(config).await.map_err(|e| {
+            RenderError::Browser(format!("cannot start {}: {e}", executable.display()))
+        })?;
+        let handler = tokio::spawn(async move {
+            while let Some(event) = handler.next().await {
+                if let Err(error) = event {
+                    tracing::debug!(%error, "Chromium protocol handler error");
+                }
+            }
+        });
+        tracing::info!(executable = %executable.display(), "started Chromium");
+        Ok(Worker {
+            browser,
+            handler,
+            _profile: profile,
+        })
+    }
+
+    /// Returns whether the browser process and its protocol connection are still up.
+    pub(crate) fn is_alive(&mut self) -> bool {
+        let running = matches!(self.browser.try_wait(), Ok(None));
+        running && !self.handler.is_finished()
+    }
+
+    /// Returns the browser's process id, for supervision and tests.
+    pub(crate) fn pid(&mut self) -> Option<u32> {
+        self.browser.get_mut_child().and_then(|child| child.as_mut_inner().id())
+    }
+
+    /// Opens a blank page.
+    pub(crate) async fn new_page(&self) -> Result<Page, RenderError> {
+        self.browser
+            .new_page(CreateTargetParams::new("about:blank"))
+            .await
+            .map_err(|e| RenderError::Browser(format!("cannot open a page: {e}")))
+    }
+
+    /// Stops the browser and waits for the process to exit.
+    pub(crate) async fn shutdown(mut self) {
+        let _ = self.browser.close().await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.browser.wait()).await;
+        let _ = self.browser.kill().await;
+        self.handler.abort();
+    }
+}
