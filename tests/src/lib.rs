@@ -1,1 +1,2 @@
 //! TODO: test support
+pub mod standin;
