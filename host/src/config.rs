@@ -7,6 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Deserialize;
 
+use crate::provider::gemini::GeminiConfig;
+use crate::provider::openai::OpenAiConfig;
+use crate::recording::AnalysisOptions;
+use crate::render::RenderSettings;
+
 /// The name looked for in the current directory when no `--config` is given.
 pub const DEFAULT_FILE: &str = "replay-vision.toml";
 
@@ -23,6 +28,8 @@ pub struct Config {
     pub scanner_types: ScannerTypesConfig,
     pub scanners: ScannersConfig,
     pub eligibility: EligibilityConfig,
+    /// Rendering: frame size, frame choice, Chromium and ffmpeg paths, remote assets.
+    pub render: RenderSettings,
 }
 
 impl Default for Config {
@@ -35,6 +42,7 @@ impl Default for Config {
             scanner_types: ScannerTypesConfig::default(),
             scanners: ScannersConfig::default(),
             eligibility: EligibilityConfig::default(),
+            render: RenderSettings::default(),
         }
     }
 }
@@ -55,47 +63,49 @@ pub struct ProviderConfig {
     /// `gemini` or `openai` (any OpenAI-compatible chat completions server). The default is
     /// `gemini`.
     pub name: String,
-    /// The model id used by scanners that name none. The default is `gemini-3-flash-preview`.
+    /// The model id used by scanners that name none. The default is `gemini-3.5-flash`.
     pub model: String,
-    /// The API's base URL; each provider has its public default.
-    pub base_url: Option<String>,
-    /// The environment variable holding the API key. The default is `GEMINI_API_KEY` for
-    /// Gemini and `OPENAI_API_KEY` for OpenAI-compatible servers.
-    pub api_key_env: Option<String>,
-    /// Send the request even with no API key (local OpenAI-compatible servers need none).
-    pub allow_no_key: bool,
-    /// Attempts per model call, counting the first, for transient errors. The default is 4.
-    pub max_attempts: u32,
+    /// Gemini settings: base URL, key variable (default `GEMINI_API_KEY`), retries.
+    pub gemini: GeminiConfig,
+    /// OpenAI-compatible settings: base URL, key variable (default `OPENAI_API_KEY`), how
+    /// frames are sent, retries.
+    pub openai: OpenAiConfig,
 }
 
 impl Default for ProviderConfig {
     fn default() -> ProviderConfig {
         ProviderConfig {
             name: "gemini".into(),
-            model: "gemini-3-flash-preview".into(),
-            base_url: None,
-            api_key_env: None,
-            allow_no_key: false,
-            max_attempts: 4,
+            model: "gemini-3.5-flash".into(),
+            gemini: GeminiConfig::default(),
+            openai: OpenAiConfig::default(),
         }
     }
 }
 
 impl ProviderConfig {
-    /// The environment variable that holds this provider's key.
-    pub fn key_variable(&self) -> String {
-        match &self.api_key_env {
-            Some(name) => name.clone(),
-            None if self.name == "openai" => "OPENAI_API_KEY".into(),
-            None => "GEMINI_API_KEY".into(),
+    /// The environment variable that holds the chosen provider's key.
+    pub fn key_variable(&self) -> &str {
+        match self.name.as_str() {
+            "openai" => &self.openai.api_key_env,
+            _ => &self.gemini.api_key_env,
         }
     }
 
-    /// The API key from the environment, if set and not empty.
-    pub fn api_key(&self) -> Option<String> {
-        std::env::var(self.key_variable())
+    /// Whether a model call can be made: Gemini needs a key; an OpenAI-compatible server needs
+    /// one unless its base URL was changed from OpenAI's own (local servers take none).
+    pub fn is_configured(&self) -> bool {
+        let key_set = std::env::var(self.key_variable())
             .ok()
-            .filter(|key| !key.trim().is_empty())
+            .is_some_and(|key| !key.trim().is_empty());
+        match self.name.as_str() {
+            "openai" => {
+                key_set
+                    || self.openai.api_key.is_some()
+                    || self.openai.base_url != OpenAiConfig::default().base_url
+            }
+            _ => key_set || self.gemini.api_key.is_some(),
+        }
     }
 }
 
@@ -229,9 +239,14 @@ impl Config {
         }
     }
 
-    /// The folder of cached videos.
-    pub fn video_cache_dir(&self) -> PathBuf {
-        self.data_dir.join("videos")
+    /// The analysis thresholds, with the eligibility section applied.
+    pub fn analysis_options(&self) -> AnalysisOptions {
+        AnalysisOptions {
+            min_duration_ms: (self.eligibility.min_duration_s * 1000.0) as i64,
+            min_active_ms: (self.eligibility.min_active_s * 1000.0) as i64,
+            max_active_ms: (self.eligibility.max_active_s * 1000.0) as i64,
+            ..AnalysisOptions::default()
+        }
     }
 }
 
@@ -251,6 +266,15 @@ mod tests {
     }
 
     #[test]
+    fn local_openai_server_needs_no_key() {
+        let config = Config::parse(
+            "[provider]\nname = \"openai\"\n[provider.openai]\nbase_url = \"http://127.0.0.1:8000/v1\"\n",
+        )
+        .unwrap();
+        assert!(config.provider.is_configured());
+    }
+
+    #[test]
     fn unknown_key_is_rejected() {
         let error = Config::parse("[provider]\nmodle = \"x\"\n").unwrap_err();
         assert!(format!("{error:#}").contains("modle"), "{error:#}");
@@ -260,5 +284,6 @@ mod tests {
     fn key_variable_follows_provider() {
         let config = Config::parse("[provider]\nname = \"openai\"\n").unwrap();
         assert_eq!(config.provider.key_variable(), "OPENAI_API_KEY");
+        assert!(!config.provider.is_configured() || std::env::var("OPENAI_API_KEY").is_ok());
     }
 }

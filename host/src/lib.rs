@@ -13,6 +13,7 @@ pub mod provider;
 pub mod recording;
 pub mod render;
 pub mod runtime;
+pub mod scanner;
 pub mod sink;
 pub mod source;
 pub mod store;

@@ -5,6 +5,8 @@
 //! changes (type, config, filters, sampling rate, provider, model); the store compares a
 //! fingerprint of those fields with the one it saw last.
 
+pub mod filters;
+
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -124,6 +126,7 @@ impl ScannerDefinition {
         if !self.filters.is_object() {
             return Err("`filters` must be a table".into());
         }
+        filters::to_filters(&self.filters)?;
         if slug(&self.name).is_empty() {
             return Err("`name` needs at least one letter or digit".into());
         }

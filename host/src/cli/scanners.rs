@@ -114,9 +114,24 @@ fn list(config: &Config) {
     }
 }
 
-fn validate(_config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
+fn validate(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
     let definition = ScannerDefinition::from_file(file)?;
-    // TODO: check the type-specific config through the type's component once the runtime lands.
-    println!("{}: valid scanner {:?}", file.display(), definition.id());
-    Ok(ExitCode::SUCCESS)
+    let types = crate::pipeline::types::TypeSet::load(config)?;
+    match types.validate_config(&definition.scanner_type, &definition.config)? {
+        Ok(()) => {
+            println!(
+                "{}: valid {} scanner {:?}",
+                file.display(),
+                definition.scanner_type,
+                definition.id()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problems) => {
+            for problem in problems {
+                println!("{}: {problem}", file.display());
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }

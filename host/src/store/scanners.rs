@@ -41,6 +41,43 @@ impl Store {
         Ok(())
     }
 
+    /// Records a scanner read from a file and returns the version to run it as: the file's own
+    /// `version` when it sets one; otherwise 1 for a new scanner, the stored version when the
+    /// result-affecting fields are unchanged, and the stored version plus one when they changed.
+    pub async fn register_scanner(
+        &self,
+        definition: &crate::scanner::ScannerDefinition,
+        origin: &str,
+    ) -> Result<i64, StoreError> {
+        let fingerprint = definition.fingerprint();
+        let stored = self.scanner(&definition.id()).await?;
+        let stored_fingerprint = stored
+            .as_ref()
+            .and_then(|scanner| scanner.definition.get("fingerprint"))
+            .and_then(|value| value.as_str())
+            .map(str::to_string);
+        let version = match (definition.version, &stored) {
+            (Some(version), _) => version,
+            (None, None) => 1,
+            (None, Some(stored)) if stored_fingerprint.as_deref() == Some(fingerprint.as_str()) => {
+                stored.version
+            }
+            (None, Some(stored)) => stored.version + 1,
+        };
+        let mut json = definition.to_json();
+        json["fingerprint"] = fingerprint.into();
+        self.upsert_scanner(&StoredScanner {
+            id: definition.id(),
+            name: definition.name.clone(),
+            version,
+            definition: json,
+            origin: origin.to_string(),
+            paused_reason: stored.and_then(|scanner| scanner.paused_reason),
+        })
+        .await?;
+        Ok(version)
+    }
+
     /// The scanner with this id, if stored.
     pub async fn scanner(&self, id: &str) -> Result<Option<StoredScanner>, StoreError> {
         let row = sqlx::query(
