@@ -107,6 +107,17 @@ macro_rules! export_scanner {
     };
 }
 
+impl OutputField {
+    /// Describes one output field.
+    pub fn new(name: &str, kind: FieldKind, description: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            kind,
+            description: description.to_owned(),
+        }
+    }
+}
+
 impl ScannerError {
     /// An invalid config key; `field` is its JSON path.
     pub fn config(field: &str, message: impl Into<String>) -> Self {

@@ -142,6 +142,11 @@ pub fn number(min: f64, max: f64, description: &str) -> Value {
     json!({"type": "number", "minimum": min, "maximum": max, "description": description})
 }
 
+/// A number without bounds.
+pub fn any_number(description: &str) -> Value {
+    json!({"type": "number", "description": description})
+}
+
 /// An array of `items` with between `min_items` and `max_items` entries.
 pub fn array(items: Value, min_items: usize, max_items: Option<usize>, description: &str) -> Value {
     let mut schema = json!({

@@ -10,6 +10,8 @@ mod support;
 
 #[path = "runtime/builtin.rs"]
 mod builtin;
+#[path = "runtime/configs.rs"]
+mod configs;
 #[path = "runtime/hostile.rs"]
 mod hostile;
 #[path = "runtime/loading.rs"]

@@ -63,9 +63,9 @@ impl Scanner for Monitor {
             description: "Answers a yes / no question about each session.".to_owned(),
             config_schema: config_schema.to_json(),
             output_fields: vec![
-                field("reasoning", FieldKind::Text, "Why, with cited moments."),
-                field("verdict", FieldKind::Text, "yes, no or inconclusive."),
-                field("confidence", FieldKind::Number, "0 to 1."),
+                OutputField::new("reasoning", FieldKind::Text, "Why, with cited moments."),
+                OutputField::new("verdict", FieldKind::Text, "yes, no or inconclusive."),
+                OutputField::new("confidence", FieldKind::Number, "0 to 1."),
             ],
         }
     }
@@ -96,14 +96,6 @@ impl Scanner for Monitor {
         answer.take_choice("verdict", config.verdicts())?;
         answer.take_confidence()?;
         Ok(answer.finish())
-    }
-}
-
-fn field(name: &str, kind: FieldKind, description: &str) -> OutputField {
-    OutputField {
-        name: name.to_owned(),
-        kind,
-        description: description.to_owned(),
     }
 }
 

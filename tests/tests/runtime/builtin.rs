@@ -137,6 +137,132 @@ fn monitor_parity() {
 }
 
 #[test]
+fn classifier_parity() {
+    assert_parity::<scanner_classifier::Classifier>(&Cases {
+        file: "scanner_classifier",
+        configs: vec![
+            json!({"prompt": "Intent?", "tags": ["browsing", "purchasing", "support"]}),
+            json!({"prompt": "Intent?", "tags": ["browsing", "purchasing"], "multi_label": false,
+                   "allow_freeform_tags": true}),
+            json!({"prompt": "Intent?", "tags": []}),
+            json!({"prompt": "Intent?", "tags": ["Sign up", "sign_up"]}),
+        ],
+        answers: vec![
+            (
+                "answer",
+                r#"{"reasoning":"Paid (t 31).","tags":["purchasing"],"confidence":0.7}"#,
+            ),
+            (
+                "answer",
+                r#"{"reasoning":"r","tags":["Browsing","purchasing"],"tags_freeform":["Price Check"],"confidence":0.4}"#,
+            ),
+            (
+                "answer",
+                r#"{"reasoning":"r","tags":["shopping"],"confidence":0.4}"#,
+            ),
+            ("answer", r#"{"reasoning":"r","tags":[],"confidence":0.4}"#),
+        ],
+    });
+}
+
+#[test]
+fn scorer_parity() {
+    assert_parity::<scanner_scorer::Scorer>(&Cases {
+        file: "scanner_scorer",
+        configs: vec![
+            json!({"prompt": "Frustration?", "scale": {"min": 0, "max": 10, "label": "frustration"}}),
+            json!({"prompt": "Frustration?"}),
+            json!({"prompt": "Frustration?", "scale": {"min": 5, "max": 1}}),
+            json!({"prompt": "Frustration?", "scale": {"min": 0, "max": 10, "step": 1}}),
+        ],
+        answers: vec![
+            (
+                "answer",
+                r#"{"reasoning":"Rage (t 33).","score":7,"confidence":0.6}"#,
+            ),
+            (
+                "answer",
+                r#"{"reasoning":"Calm.","score":2.5,"confidence":0.9}"#,
+            ),
+            ("answer", r#"{"reasoning":"r","score":11,"confidence":0.6}"#),
+            (
+                "answer",
+                r#"{"reasoning":"r","score":"high","confidence":0.6}"#,
+            ),
+        ],
+    });
+}
+
+#[test]
+fn summarizer_parity() {
+    assert_parity::<scanner_summarizer::Summarizer>(&Cases {
+        file: "scanner_summarizer",
+        configs: vec![
+            json!({"prompt": "Mention pages and errors.", "length": "long"}),
+            json!({"prompt": "Mention pages and errors."}),
+            json!({"prompt": "Mention pages.", "length": "huge"}),
+        ],
+        answers: vec![
+            (
+                "summary",
+                r#"{"title":"Failed checkout","summary":"Paid (t 31).","confidence":0.8}"#,
+            ),
+            ("summary", r#"{"summary":"No title.","confidence":0.8}"#),
+            (
+                "facets",
+                r#"{"intent":"Buy.","outcome":"Failed.","friction_points":["Payment Error"],"keywords":["a","b","c","d","e"],"confidence":0.7}"#,
+            ),
+            (
+                "facets",
+                r#"{"intent":"Buy.","outcome":"Failed.","friction_points":[],"keywords":["a"],"confidence":0.7}"#,
+            ),
+        ],
+    });
+}
+
+#[test]
+fn summarizer_facets_prompt_parity() {
+    let config = json!({"prompt": "Mention pages and errors."});
+    let previous = vec![sdk::StepOutput {
+        step: "summary".to_owned(),
+        output: json!({"summary": "The user failed to pay."}).to_string(),
+    }];
+    let input = testing::prompt_input(&config, "facets", previous);
+    let native = Harness::<scanner_summarizer::Summarizer>::build_prompt_with(input.clone());
+    let hosted = load("scanner_summarizer")
+        .build_prompt(&convert(&input))
+        .unwrap()
+        .value;
+    assert_eq!(shape(&native), shape(&hosted));
+}
+
+#[test]
+fn checklist_parity() {
+    let questions = json!([
+        {"id": "reached_cart", "question": "Did the user open the cart?"},
+        {"id": "paid", "question": "Did the payment succeed?"},
+    ]);
+    assert_parity::<scanner_checklist::Checklist>(&Cases {
+        file: "scanner_checklist",
+        configs: vec![
+            json!({"prompt": "A shop's checkout.", "questions": questions}),
+            json!({"prompt": "A shop's checkout.", "questions": []}),
+            json!({"prompt": "A shop's checkout.", "questions": [{"id": "Paid?", "question": "x"}]}),
+        ],
+        answers: vec![
+            (
+                "answer",
+                r#"{"reasoning":"Cart (t 4).","reached_cart":"yes","paid":"no","confidence":0.8}"#,
+            ),
+            (
+                "answer",
+                r#"{"reasoning":"r","reached_cart":"yes","confidence":0.8}"#,
+            ),
+        ],
+    });
+}
+
+#[test]
 fn monitor_output_through_host() {
     let component = load("scanner_monitor");
     let raw = r#"{"reasoning":"Pay failed (t 31).","verdict":"yes","confidence":0.8}"#;

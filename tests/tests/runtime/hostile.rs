@@ -59,9 +59,11 @@ fn panic_is_trap() {
 #[test]
 fn huge_output_hits_cap() {
     let mut hostile = load("guest_hostile");
-    // The guest needs room to build 100 MB before returning it.
+    // The guest needs room and time to build 100 MB before returning it; the deadline is
+    // generous because other tests share the cores.
     hostile.set_limits(Limits {
         max_memory_bytes: 512 << 20,
+        deadline: Duration::from_secs(60),
         ..Limits::default()
     });
     let error = misbehave(&hostile, "huge-output");
