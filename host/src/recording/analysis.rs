@@ -183,7 +183,7 @@ impl fmt::Display for Target {
             write!(f, "[role={role}]")?;
         }
         if let Some(text) = &self.text {
-            write!(f, " {text:?}")?;
+            write!(f, " \"{}\"", text.replace('"', "\\\""))?;
         }
         if let Some(href) = &self.href {
             write!(f, " -> {href}")?;

@@ -201,7 +201,7 @@ pub struct Window {
     /// The window id from the input (PostHog's `windowId` / `window_id`), or an empty string
     /// when the input names no window.
     pub id: String,
-    /// Events sorted by timestamp; exact duplicates are dropped.
+    /// Events sorted by timestamp, ties kept in input order; exact duplicates are dropped.
     pub events: Vec<Event>,
 }
 
@@ -257,8 +257,9 @@ pub struct Recording {
 
 impl Recording {
     /// A SHA-256 hex digest over every window id and every event (timestamp, type, compact
-    /// data), in order. It changes whenever the replayed content changes, and does not depend
-    /// on the container, the outer format or the input's whitespace.
+    /// data), in order. It changes whenever the replayed content changes. It does not depend
+    /// on the container, the outer format or whitespace, but re-encoding the JSON (other
+    /// string escapes, another key order) changes it.
     pub fn content_hash(&self) -> &str {
         &self.content_hash
     }

@@ -190,6 +190,25 @@ impl Mirror {
         })
     }
 
+    /// Whether the element is a form control (or a label, or inside contenteditable). Clicking
+    /// one focuses or toggles it without changing the DOM, so such clicks are never dead.
+    pub fn is_form_control(&self, id: NodeId) -> bool {
+        let Some(element) = self.element_id(id) else {
+            return false;
+        };
+        self.ancestors(element).any(|ancestor| {
+            self.element(ancestor).is_some_and(|(tag, attributes)| {
+                attributes.contenteditable
+                    || matches!(tag, "input" | "textarea" | "select" | "option" | "label")
+            })
+        })
+    }
+
+    /// The `type` attribute of an input element, lower-cased.
+    pub fn input_type(&self, id: NodeId) -> Option<&str> {
+        self.element(id)?.1.input_type.as_deref()
+    }
+
     /// The element's `href`, or that of its closest ancestor link.
     pub fn link_href(&self, id: NodeId) -> Option<&str> {
         self.ancestors(id)
@@ -203,8 +222,9 @@ impl Mirror {
     pub fn describe(&self, id: NodeId, max_chars: usize) -> Option<Target> {
         let element = self.element_id(id)?;
         let (tag, attributes) = self.element(element)?;
-        let is_field = matches!(tag, "input" | "textarea" | "select");
-        let text = if is_field {
+        // Form fields would show their value; the document and body would quote the page.
+        let no_text = matches!(tag, "input" | "textarea" | "select" | "html" | "body");
+        let text = if no_text {
             None
         } else {
             Some(self.visible_text(element, max_chars)).filter(|text| !text.is_empty())
@@ -264,12 +284,20 @@ impl Mirror {
 pub(super) fn collapse_whitespace(text: &str, max_chars: usize) -> String {
     let mut out = String::new();
     let mut count = 0usize;
-    for word in text.split_whitespace() {
+    let words = text
+        .split_whitespace()
+        .map(|word| word.chars().filter(|character| !is_private_use(*character)))
+        .filter(|word| word.clone().next().is_some());
+    for word in words {
         if count > 0 {
+            if count >= max_chars {
+                out.push('…');
+                return out;
+            }
             out.push(' ');
             count += 1;
         }
-        for character in word.chars() {
+        for character in word {
             if count >= max_chars {
                 out.push('…');
                 return out;
@@ -279,6 +307,11 @@ pub(super) fn collapse_whitespace(text: &str, max_chars: usize) -> String {
         }
     }
     out
+}
+
+/// Icon fonts draw glyphs from the Unicode private use areas; as text they mean nothing.
+fn is_private_use(character: char) -> bool {
+    matches!(u32::from(character), 0xE000..=0xF8FF | 0xF0000..=0x10FFFF)
 }
 
 /// The first `limit` characters of `text`.

@@ -6,9 +6,9 @@
 //!   not count, because a triple click there selects text.
 //! - dead click: a click followed in its window by no DOM mutation and no navigation within
 //!   `dead_click_mutation_ms`, and no scroll or selection change within
-//!   `dead_click_scroll_ms`. Clicks on links are exempt, a window switch within 1 s either side
-//!   shows the click worked, and a click too close to the end of the recording to judge is
-//!   never dead.
+//!   `dead_click_scroll_ms`. Clicks on links and form controls are exempt (focusing a field
+//!   changes no DOM), a window switch within 1 s either side shows the click worked, and a
+//!   click too close to the end of the recording to judge is never dead.
 
 use super::walk::{Click, Reactions};
 use super::{AnalysisOptions, LogEntry, LogKind};
@@ -110,7 +110,7 @@ fn is_dead(
     options: &AnalysisOptions,
 ) -> bool {
     let at = click.time_ms;
-    if click.on_link || end_ms - at < options.dead_click_mutation_ms {
+    if click.on_link || click.on_form_control || end_ms - at < options.dead_click_mutation_ms {
         return false;
     }
     let any_within = |instants: &[i64], from: i64, to: i64| {

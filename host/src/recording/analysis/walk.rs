@@ -21,6 +21,7 @@ pub(super) struct Click {
     /// Index of the click's entry in the log.
     pub log_index: usize,
     pub in_text_field: bool,
+    pub on_form_control: bool,
     pub on_link: bool,
 }
 

@@ -398,7 +398,7 @@ mod tests {
 
     #[test]
     fn snapshot_deeper_than_serde_default() {
-        let depth = 400;
+        let depth = 499;
         let mut json = String::new();
         for id in 0..depth {
             json.push_str(&format!(

@@ -48,7 +48,7 @@ impl Walker<'_> {
         match source {
             IncrementalSource::Mutation => self.mutation(window, at, data),
             IncrementalSource::MouseInteraction => self.interaction(window, at, &incremental),
-            IncrementalSource::Scroll => self.scroll(window, at, incremental.id),
+            IncrementalSource::Scroll => self.scroll(window, at, &incremental),
             IncrementalSource::ViewportResize => {
                 let detail = match (incremental.width, incremental.height) {
                     (Some(width), Some(height)) => Some(format!("{width}x{height}")),
@@ -103,10 +103,10 @@ impl Walker<'_> {
             return;
         }
         let mirror = &self.mirrors[window];
-        let (in_text_field, on_link) = match incremental.id {
-            Some(node) => (mirror.is_text_field(node), mirror.link_href(node).is_some()),
-            None => (false, false),
-        };
+        let node = incremental.id;
+        let in_text_field = node.is_some_and(|node| mirror.is_text_field(node));
+        let on_form_control = node.is_some_and(|node| mirror.is_form_control(node));
+        let on_link = node.is_some_and(|node| mirror.link_href(node).is_some());
         self.out.clicks.push(Click {
             time_ms: at,
             window,
@@ -114,26 +114,30 @@ impl Walker<'_> {
             y: incremental.y,
             log_index: index,
             in_text_field,
+            on_form_control,
             on_link,
         });
     }
 
-    /// Scrolls of one target closer than `scroll_merge_ms` extend the open entry.
-    fn scroll(&mut self, window: usize, at: i64, node: Option<i64>) {
+    /// Scrolls of one target closer than `scroll_merge_ms` extend the open entry, whose
+    /// detail keeps the latest position.
+    fn scroll(&mut self, window: usize, at: i64, incremental: &Incremental) {
         self.out.reactions[window].scrolls.push(at);
-        let node = node.unwrap_or(-1);
+        let node = incremental.id.unwrap_or(-1);
+        let detail = incremental.y.map(|y| format!("to y={}", y.round() as i64));
         if let Some((index, last_at, last_node)) = self.open_scroll {
-            let entry = &self.out.log[index];
+            let entry = &mut self.out.log[index];
             if entry.window == window
                 && last_node == node
                 && at - last_at <= self.options.scroll_merge_ms
             {
+                entry.detail = detail;
                 self.open_scroll = Some((index, at, node));
                 return;
             }
         }
         let target = self.describe(window, Some(node));
-        let index = self.push(window, at, LogKind::Scroll, target, None);
+        let index = self.push(window, at, LogKind::Scroll, target, detail);
         self.open_scroll = Some((index, at, node));
     }
 
@@ -145,8 +149,14 @@ impl Walker<'_> {
                 .text
                 .as_deref()
                 .is_some_and(|text| !text.is_empty() && text.chars().all(|c| c == '*'));
+        let toggles = incremental
+            .id
+            .and_then(|node| mirror.input_type(node))
+            .is_some_and(|input_type| matches!(input_type, "checkbox" | "radio"));
         let detail = match (&incremental.text, incremental.is_checked) {
             _ if masked => "(masked)".to_owned(),
+            (_, Some(true)) if toggles => "checked".to_owned(),
+            (_, Some(false)) if toggles => "unchecked".to_owned(),
             (Some(text), _) if !text.is_empty() => {
                 format!(
                     "{:?}",
