@@ -24,7 +24,7 @@ pub use error::{Cause, ErrorKind, ProviderError};
 
 /// A model backend. Implementations are cheap to share between tasks (`Arc<dyn Provider>`).
 pub trait Provider: Send + Sync {
-    /// The provider's name as stored with an observation (`gemini`, `openai`).
+    /// Returns the provider's name as stored with an observation (`gemini`, `openai`).
     fn name(&self) -> &str;
 
     /// Sends the request, retrying transient failures, and returns the model's answer.
@@ -78,9 +78,8 @@ pub struct Video {
     pub fps: f64,
 }
 
-/// One frame image of the video and the session instant it shows.
-// TODO: build these from `render::VideoClock` once the renderer exposes it; the pipeline fills
-// them by hand until then.
+/// One frame image of the video and the session instant it shows. The pipeline fills these
+/// from the render's frame files and its `VideoClock`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FrameRef {
     /// JPEG or PNG file of the frame.
@@ -89,7 +88,7 @@ pub struct FrameRef {
     pub session_ms: u64,
 }
 
-/// How the model should sample the video.
+/// Sampling settings the model applies to the video.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MediaSettings {
     /// Frames per second the model samples from the video; Gemini accepts (0, 24], default 1.
@@ -123,7 +122,7 @@ pub enum MediaResolution {
 }
 
 impl MediaResolution {
-    /// The API's enum value, or `None` for the model default.
+    /// Returns the API's enum value, or `None` for the model default.
     pub fn api_value(self) -> Option<&'static str> {
         match self {
             Self::Unspecified => None,
@@ -155,7 +154,7 @@ impl std::str::FromStr for MediaResolution {
 pub struct Answer {
     /// The answer text: a JSON document when the schema was honoured.
     pub text: String,
-    /// Why the model stopped (`STOP`, `MAX_TOKENS`, `stop`, `length`...), as the API wrote it.
+    /// Finish reason as the API sent it (`STOP`, `MAX_TOKENS`, `stop`, `length`...).
     /// `MAX_TOKENS` and `length` mean the JSON is probably truncated.
     pub finish_reason: Option<String>,
     /// Token counts reported by the API.

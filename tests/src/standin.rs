@@ -31,7 +31,7 @@ pub use fixture::{exact_retry_policy, sample_request, sample_schema, test_video,
 pub use reply::Reply;
 pub use validate::example_for_schema;
 
-/// The key the stand-in accepts unless told otherwise.
+/// The key the stand-in accepts unless another is given to `start_on`.
 pub const DEFAULT_KEY: &str = "standin-key";
 
 /// What uploaded files do after the upload.
@@ -71,12 +71,12 @@ pub struct RecordedRequest {
 }
 
 impl RecordedRequest {
-    /// Whether this was a `generateContent` call.
+    /// Returns whether this was a `generateContent` call.
     pub fn is_generate_content(&self) -> bool {
         self.path.ends_with(":generateContent")
     }
 
-    /// Whether this was a chat completions call.
+    /// Returns whether this was a chat completions call.
     pub fn is_chat_completion(&self) -> bool {
         self.path.ends_with("/chat/completions")
     }
@@ -227,18 +227,18 @@ impl StandIn {
         format!("{}/v1", self.shared.base_url)
     }
 
-    /// The accepted key.
+    /// Returns the accepted key.
     pub fn key(&self) -> &str {
         &self.shared.key
     }
 
-    /// The bound address.
+    /// Returns the bound address.
     pub fn address(&self) -> SocketAddr {
         self.address
     }
 
     /// Appends replies to the script. Each valid model request takes the next one; with the
-    /// script empty, the stand-in answers with a minimal instance of the request's schema.
+    /// script empty, the stand-in replies with a minimal instance of the request's schema.
     pub fn script(&self, replies: impl IntoIterator<Item = Reply>) -> &Self {
         self.shared.lock().script.extend(replies);
         self
@@ -262,12 +262,12 @@ impl StandIn {
         self
     }
 
-    /// Every request received so far, in order.
+    /// Returns every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().requests.clone()
     }
 
-    /// The model requests (`generateContent` and chat completions) received so far.
+    /// Returns the model requests (`generateContent` and chat completions) received so far.
     pub fn model_requests(&self) -> Vec<RecordedRequest> {
         self.requests()
             .into_iter()
@@ -275,12 +275,12 @@ impl StandIn {
             .collect()
     }
 
-    /// Names (`files/<id>`) of the uploaded files not yet deleted.
+    /// Returns the names (`files/<id>`) of the uploaded files not yet deleted.
     pub fn stored_files(&self) -> Vec<String> {
         self.shared.lock().files.keys().cloned().collect()
     }
 
-    /// Scripted replies not used yet.
+    /// Returns the number of scripted replies not used yet.
     pub fn unused_replies(&self) -> usize {
         self.shared.lock().script.len()
     }
@@ -292,5 +292,5 @@ impl Drop for StandIn {
     }
 }
 
-/// How long a `Reply::Hang` keeps the connection open without answering.
+/// Time a `Reply::Hang` keeps the connection open without a reply.
 pub(crate) const HANG: Duration = Duration::from_secs(600);

@@ -36,7 +36,7 @@ pub struct Args {
     /// Media resolution: low, medium, high or unspecified.
     #[arg(long, default_value = "high")]
     pub resolution: MediaResolution,
-    /// How the video is sent: `video` (Gemini) or `frames` (OpenAI-compatible images).
+    /// Video delivery: `video` (Gemini) or `frames` (OpenAI-compatible images).
     #[arg(long, value_parser = parse_delivery, default_value = "video")]
     pub delivery: Delivery,
     /// File with the prompt text (system text, event log, schema); its characters are counted.

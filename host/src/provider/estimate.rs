@@ -1,5 +1,5 @@
 //! The input tokens and cost of a request before it is sent (a dry run). Video tokens follow
-//! the model's tokens per sampled frame; text is counted at four characters per token, the
+//! the model's tokens per sampled frame. Text is counted at four characters per token, the
 //! usual rule of thumb for English, so the result is an estimate. The `usageMetadata` of a real
 //! call gives the exact count.
 
@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::prices::{FrameTokens, PriceTable};
 use super::{GenerateRequest, MediaSettings, Turn};
 
-/// How the video reaches the model.
+/// Video delivery to the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Delivery {
@@ -18,7 +18,7 @@ pub enum Delivery {
     Frames,
 }
 
-/// What is known about the video before sending it.
+/// Facts about the video known before it is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct VideoFacts {
     /// Length of the MP4 in seconds.
@@ -36,7 +36,7 @@ pub struct EstimateInput<'a> {
     pub date: &'a str,
     /// The video, if one is sent.
     pub video: Option<VideoFacts>,
-    /// How the video is sent.
+    /// Video delivery.
     pub delivery: Delivery,
     /// Sampling rate and resolution.
     pub media: MediaSettings,
@@ -51,7 +51,7 @@ pub struct EstimateInput<'a> {
 pub struct Estimate {
     /// Model id.
     pub model: String,
-    /// Video frames the model sees.
+    /// Video frames the model receives.
     pub frames_seen: u64,
     /// Estimated tokens of the video or frame images.
     pub video_tokens: u64,

@@ -28,7 +28,7 @@ pub use files::UploadedFile;
 pub struct GeminiConfig {
     /// API root. The default is `https://generativelanguage.googleapis.com`.
     pub base_url: String,
-    /// Environment variable that holds the API key. The default is `GEMINI_API_KEY`.
+    /// Environment variable that contains the API key. The default is `GEMINI_API_KEY`.
     pub api_key_env: String,
     /// The key itself, used when the environment variable is unset. Prefer the variable.
     #[serde(skip_serializing)]
@@ -82,7 +82,7 @@ impl ApiKey {
         Self(key.into())
     }
 
-    /// The key text, for the request header only.
+    /// Returns the key text, for the request header only.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -151,7 +151,7 @@ impl GeminiProvider {
         self
     }
 
-    /// The exact body `generate` would send, for a dry run without a key. A video above the
+    /// Builds the exact body `generate` would send, for a dry run without a key. A video above the
     /// inline limit would be uploaded first, so its `fileData.fileUri` is a placeholder.
     pub async fn dry_run_body(
         config: &GeminiConfig,
@@ -267,7 +267,7 @@ impl Provider for GeminiProvider {
     }
 }
 
-/// Whether the whole request, video as base64, stays within `inline_max_bytes`.
+/// Checks whether the whole request, video as base64, stays within `inline_max_bytes`.
 fn fits_inline(config: &GeminiConfig, request: &GenerateRequest, video_bytes: usize) -> bool {
     let encoded = video_bytes.div_ceil(3) * 4;
     let text = super::estimate::request_text_chars(request);

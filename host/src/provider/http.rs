@@ -36,7 +36,7 @@ pub(crate) async fn send(request: reqwest::RequestBuilder) -> Result<Reply, Prov
 }
 
 impl Reply {
-    /// Whether the status is 2xx.
+    /// Returns whether the status is 2xx.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
@@ -77,7 +77,8 @@ impl Reply {
     }
 }
 
-/// The message of a Gemini (`{code, message, status}`) or OpenAI (`{message, type, code}`) error.
+/// Formats the message of a Gemini (`{code, message, status}`) or OpenAI
+/// (`{message, type, code}`) error body.
 fn api_message(error: &Value) -> String {
     let message = match error {
         Value::String(text) => text.clone(),
@@ -124,7 +125,7 @@ fn header_delay(headers: &HeaderMap) -> Option<Duration> {
     parse_retry_after(value, SystemTime::now())
 }
 
-/// The delay in a message such as "Please retry in 48.8s.".
+/// Reads the delay from a message such as "Please retry in 48.8s.".
 fn message_delay(message: &str) -> Option<Duration> {
     let rest = &message[message.find("retry in ")? + "retry in ".len()..];
     let number: String = rest

@@ -1,7 +1,7 @@
 //! OpenAI-compatible chat completions (`POST {base}/chat/completions`), spoken by vLLM, the
-//! llama.cpp server, Ollama, LM Studio and OpenAI. Frames go as `image_url` data URLs with the
-//! session time of each as text before it, which every such server accepts; servers that take
-//! video (vLLM, llama.cpp) can get the MP4 as a `video_url` part instead. The answer is requested
+//! llama.cpp server, Ollama, LM Studio and OpenAI. Frames go as `image_url` data URLs, each after
+//! a text part with its session time, because every such server accepts images. Servers that
+//! take video (vLLM, llama.cpp) can get the MP4 as one `video_url` part instead. The answer is requested
 //! with `response_format: {type: "json_schema"}`.
 
 use std::sync::Arc;
@@ -20,7 +20,7 @@ mod body;
 
 pub use body::request_body;
 
-/// How the video is sent.
+/// Video delivery to the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VideoMode {
@@ -38,12 +38,12 @@ pub struct OpenAiConfig {
     /// API root including the version path, e.g. `http://127.0.0.1:8000/v1` for vLLM. The
     /// default is `https://api.openai.com/v1`.
     pub base_url: String,
-    /// Environment variable that holds the key. The default is `OPENAI_API_KEY`.
+    /// Environment variable that contains the key. The default is `OPENAI_API_KEY`.
     pub api_key_env: String,
     /// The key itself, used when the variable is unset. Local servers often need none.
     #[serde(skip_serializing)]
     pub api_key: Option<String>,
-    /// How the video is sent. The default is `frames`.
+    /// Video delivery. The default is `frames`.
     pub video_mode: VideoMode,
     /// `json_schema.name` in `response_format`. The default is `observation`.
     pub schema_name: String,

@@ -128,8 +128,8 @@ impl Default for PriceTable {
 }
 
 impl PriceTable {
-    /// The entry for `model` that applies on `date` (`YYYY-MM-DD`): the dated entry with the
-    /// earliest `valid_until` not before `date`, else the open-ended one.
+    /// Finds the entry for `model` that applies on `date` (`YYYY-MM-DD`). That is the dated entry
+    /// with the earliest `valid_until` not before `date`, else the open-ended one.
     pub fn lookup(&self, model: &str, date: &str) -> Option<&ModelPrice> {
         // ISO dates compare correctly as strings.
         self.entries

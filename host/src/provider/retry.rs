@@ -103,12 +103,12 @@ pub struct FastClock {
 }
 
 impl FastClock {
-    /// Every sleep requested so far, in order.
+    /// Returns every sleep requested so far, in order.
     pub fn sleeps(&self) -> Vec<Duration> {
         self.sleeps.lock().expect("clock lock").clone()
     }
 
-    /// Sum of all sleeps.
+    /// Returns the sum of all sleeps.
     pub fn total(&self) -> Duration {
         self.sleeps().iter().sum()
     }

@@ -1,5 +1,5 @@
 //! The Gemini side of the stand-in: `generateContent` and the Files API (resumable upload,
-//! get, list, delete), with the checks the real API makes before it answers.
+//! get, list, delete), with the checks the real API makes before it replies.
 
 use std::sync::Arc;
 
@@ -128,13 +128,17 @@ fn check_generate(
             Vec::new(),
         ));
     };
+
     check_key(shared, headers, uri)?;
+
     let limit = shared.lock().max_request_bytes;
+
     if body.len() > limit {
         return Err(invalid(format!(
             "Request payload size exceeds the limit: {limit} bytes."
         )));
     }
+
     let request: Value = serde_json::from_slice(body)
         .map_err(|error| invalid(format!("Invalid JSON payload received. {error}")))?;
     let object = request
@@ -154,10 +158,13 @@ fn check_generate(
         "",
     )
     .map_err(invalid)?;
+
     let mut tokens = Tokens::default();
+
     if let Some(system) = field(&request, "systemInstruction") {
         check_content(shared, system, "system_instruction", false, &mut tokens)?;
     }
+
     let contents = field(&request, "contents")
         .and_then(Value::as_array)
         .filter(|contents| !contents.is_empty())
@@ -171,10 +178,12 @@ fn check_generate(
             &mut tokens,
         )?;
     }
+
     let schema = match field(&request, "generationConfig") {
         Some(config) => check_generation_config(config)?,
         None => None,
     };
+
     Ok((model.to_string(), tokens, schema))
 }
 
@@ -229,21 +238,28 @@ fn check_part(
         at,
     )
     .map_err(invalid)?;
+
     let text = part.get("text");
+
     let inline = field(part, "inlineData");
+
     let file = field(part, "fileData");
+
     let data_fields = [text, inline, file].iter().filter(|f| f.is_some()).count();
+
     if data_fields != 1 {
         return Err(invalid(format!(
             "* GenerateContentRequest.{at}.data: required oneof field 'data' must have one initialized field"
         )));
     }
+
     if let Some(text) = text {
         let text = text
             .as_str()
             .ok_or_else(|| invalid(format!("{at}.text must be a string")))?;
         tokens.text += text.len().div_ceil(4) as u64;
     }
+
     let mime = if let Some(inline) = inline {
         Some(check_inline(inline, at)?)
     } else if let Some(file) = file {
@@ -251,11 +267,13 @@ fn check_part(
     } else {
         None
     };
+
     match mime.as_deref() {
         Some(mime) if mime.starts_with("video/") => tokens.video += VIDEO_TOKENS,
         Some(_) => tokens.image += IMAGE_TOKENS,
         None => {}
     }
+
     if let Some(metadata) = field(part, "videoMetadata") {
         if !mime
             .as_deref()
@@ -274,6 +292,7 @@ fn check_part(
             }
         }
     }
+
     Ok(())
 }
 

@@ -35,12 +35,12 @@ pub enum Reply {
 }
 
 impl Reply {
-    /// A normal answer.
+    /// Creates a normal answer.
     pub fn answer(text: impl Into<String>) -> Self {
         Self::Answer(text.into())
     }
 
-    /// An error status.
+    /// Creates an error status reply.
     pub fn status(code: u16) -> Self {
         Self::Status(code)
     }

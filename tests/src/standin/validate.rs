@@ -1,6 +1,7 @@
-//! Checks the stand-in applies to request contents: JSON Schemas (the subset Gemini documents
-//! for `responseJsonSchema`), media bytes (an MP4 starts with an `ftyp` box, a JPEG with
-//! `FF D8 FF`, a PNG with its signature), base64, and camel or snake case field names.
+//! Checks the stand-in applies to request contents. It checks JSON Schemas (the subset Gemini
+//! documents for `responseJsonSchema`) and media bytes: an MP4 starts with an `ftyp` box, a JPEG
+//! with `FF D8 FF`, a PNG with its signature. It also decodes base64 and reads camel or snake
+//! case field names.
 
 use base64::Engine;
 use serde_json::{Map, Value};
@@ -12,7 +13,7 @@ const SCHEMA_TYPES: &[&str] = &[
     "string", "number", "integer", "boolean", "object", "array", "null",
 ];
 
-/// A field by its lowerCamelCase or snake_case name (proto3 JSON accepts both).
+/// Gets a field by its lowerCamelCase or snake_case name (proto3 JSON accepts both).
 pub(crate) fn field<'a>(object: &'a Value, camel: &str) -> Option<&'a Value> {
     object
         .get(camel)
@@ -160,9 +161,9 @@ pub(crate) fn check_media(mime: &str, bytes: &[u8]) -> Result<(), String> {
     }
 }
 
-/// A minimal instance of `schema`: every property present, the first enum value, the minimum
-/// of each number range, `minItems` copies of the item. The stand-in answers with it when its
-/// script is empty.
+/// Builds a minimal instance of `schema`: every property present, the first enum value, the
+/// minimum of each number range, `minItems` copies of the item. The stand-in returns it when
+/// its script is empty.
 pub fn example_for_schema(schema: &Value) -> Value {
     example_at(schema, 0)
 }

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use super::GeminiConfig;
 use crate::provider::{GenerateRequest, Turn};
 
-/// How the video appears in the request.
+/// The video's part in the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VideoPart {
     /// No video.

@@ -234,7 +234,7 @@ impl GeminiProvider {
     }
 }
 
-/// The configured chunk size rounded up to a multiple of the server's granularity.
+/// Rounds the configured chunk size up to a multiple of the server's granularity.
 fn chunk_size(configured: u64, granularity: Option<usize>) -> usize {
     let configured = (configured as usize).max(1);
     match granularity {

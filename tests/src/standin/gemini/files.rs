@@ -16,7 +16,7 @@ use crate::standin::reply::{gemini_error, Rendered};
 use crate::standin::validate::{check_media, field};
 use crate::standin::{FilePlan, Shared, StoredFile};
 
-/// The state of `stored` and its error message, from the polls seen so far.
+/// Computes the state of `stored` and its error message from the polls seen so far.
 pub(crate) fn state(stored: &StoredFile, plan: &FilePlan) -> (&'static str, Option<String>) {
     match plan {
         FilePlan::Active { processing_polls } if stored.polls >= *processing_polls => {
@@ -65,6 +65,7 @@ fn start(
     body: &[u8],
 ) -> Result<Rendered, Rendered> {
     check_key(shared, headers, uri)?;
+
     let expect = |name: &str, value: &str| match header_text(headers, name) {
         Some(found) if found.eq_ignore_ascii_case(value) => Ok(()),
         found => Err(invalid(format!(
@@ -73,6 +74,7 @@ fn start(
     };
     expect("x-goog-upload-protocol", "resumable")?;
     expect("x-goog-upload-command", "start")?;
+
     let declared_len: usize = header_text(headers, "x-goog-upload-header-content-length")
         .and_then(|value| value.parse().ok())
         .ok_or_else(|| {
@@ -88,6 +90,7 @@ fn start(
             "Content-Type must be application/json for the upload start",
         ));
     }
+
     let metadata: Value = serde_json::from_slice(body)
         .map_err(|error| invalid(format!("Invalid JSON payload received. {error}")))?;
     let display_name = metadata
@@ -99,7 +102,9 @@ fn start(
     if display_name.chars().count() > 512 {
         return Err(invalid("file.display_name is longer than 512 characters"));
     }
+
     let mut inner = shared.lock();
+
     let id = format!("upload-{}", inner.next_id);
     inner.next_id += 1;
     inner
@@ -109,6 +114,7 @@ fn start(
         "{}/upload/v1beta/files?upload_id={id}&upload_protocol=resumable",
         shared.base_url
     );
+
     let mut rendered = Rendered::json(200, &json!({}));
     rendered.headers.push((
         "x-goog-upload-url",
@@ -121,6 +127,7 @@ fn start(
         "x-goog-upload-chunk-granularity",
         HeaderValue::from(inner.granularity),
     ));
+
     Ok(rendered)
 }
 
@@ -131,6 +138,7 @@ fn chunk(
     body: &[u8],
 ) -> Result<Rendered, Rendered> {
     let command = header_text(headers, "x-goog-upload-command").unwrap_or_default();
+
     let finalize = match command.replace(' ', "").as_str() {
         "upload" => false,
         "upload,finalize" => true,
@@ -140,11 +148,14 @@ fn chunk(
             )))
         }
     };
+
     let offset: usize = header_text(headers, "x-goog-upload-offset")
         .and_then(|value| value.parse().ok())
         .ok_or_else(|| invalid("header X-Goog-Upload-Offset must be a byte offset"))?;
     let mut inner = shared.lock();
+
     let granularity = inner.granularity;
+
     let upload = inner
         .uploads
         .get_mut(id)
@@ -155,13 +166,16 @@ fn chunk(
             upload.received.len()
         )));
     }
+
     if !finalize && !body.len().is_multiple_of(granularity) {
         return Err(invalid(format!(
             "a non-final chunk of {} bytes is not a multiple of {granularity}",
             body.len()
         )));
     }
+
     upload.received.extend_from_slice(body);
+
     if !finalize {
         let mut rendered = Rendered::json(200, &json!({}));
         rendered
@@ -169,7 +183,9 @@ fn chunk(
             .push(("x-goog-upload-status", static_header("active")));
         return Ok(rendered);
     }
+
     let upload = inner.uploads.remove(id).expect("upload present");
+
     if upload.received.len() != upload.declared_len {
         return Err(invalid(format!(
             "received {} bytes, but X-Goog-Upload-Header-Content-Length declared {}",
@@ -178,16 +194,20 @@ fn chunk(
         )));
     }
     check_media(&upload.mime_type, &upload.received).map_err(invalid)?;
+
     let name = format!("files/standin-{}", inner.next_id);
     inner.next_id += 1;
+
     let stored = StoredFile {
         display_name: upload.display_name,
         mime_type: upload.mime_type,
         size: upload.received.len(),
         polls: 0,
     };
+
     let resource = file_resource(shared, &name, &stored, &inner.file_plan);
     inner.files.insert(name, stored);
+
     let mut rendered = Rendered::json(200, &json!({"file": resource}));
     rendered
         .headers
