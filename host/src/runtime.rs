@@ -40,7 +40,7 @@ pub use cache::{default_cache_dir, CacheOutcome};
 pub use component::SUPPORTED_WIT_VERSIONS;
 pub use error::GuestError;
 pub use limits::Limits;
-pub use registry::{types_dir, LoadedType, Registry, BUILTIN_TYPES};
+pub use registry::{types_dir, LoadedType, Registry, BUILTIN_TYPES, TYPES_DIR_ENV};
 pub use scanner_type::{Metered, ScannerType};
 
 use cache::CompileCache;
