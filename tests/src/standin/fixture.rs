@@ -1,6 +1,6 @@
 //! A small real video for provider tests: ffmpeg's `testsrc` pattern encoded as H.264 MP4
-//! (yuv420p, faststart) with its frames extracted as JPEG files.
-// TODO: use a video made by the renderer from a recording fixture once `render` produces one.
+//! (yuv420p, faststart) with its frames extracted as JPEG files. It takes a fraction of a second,
+//! so the many failure tests use it; one test checks a real render of a recording instead.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
