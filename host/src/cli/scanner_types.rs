@@ -32,10 +32,10 @@ pub enum Command {
     Check {
         /// The `.wasm` component.
         file: PathBuf,
-        /// A config to check and build a prompt with (JSON text). The default is a config
-        /// with only a `prompt`.
+        /// A scanner config (JSON text) to validate and build prompts with. The default is
+        /// a config with only a `prompt`.
         #[arg(long)]
-        config: Option<String>,
+        type_config: Option<String>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -54,7 +54,11 @@ pub async fn run(command: Command, config_path: Option<&Path>) -> anyhow::Result
             let dir = runtime::types_dir(dir.as_deref().or(config.scanner_types.dir.as_deref()));
             list(&runtime, &dir, json)
         }
-        Command::Check { file, config, json } => check(&runtime, &file, config.as_deref(), json),
+        Command::Check {
+            file,
+            type_config,
+            json,
+        } => check(&runtime, &file, type_config.as_deref(), json),
     }
 }
 
@@ -222,9 +226,15 @@ fn print_check(scanner_type: &ScannerType, summary: &serde_json::Value) {
     println!("  wit version   {}", scanner_type.wit_version());
     println!("  description   {}", info.description);
     for field in &info.output_fields {
+        let kind = match field.kind {
+            FieldKind::Text => "text",
+            FieldKind::Number => "number",
+            FieldKind::Boolean => "boolean",
+            FieldKind::TextList => "text list",
+        };
         println!(
-            "  output field  {} ({:?}): {}",
-            field.name, field.kind, field.description
+            "  output field  {} ({kind}): {}",
+            field.name, field.description
         );
     }
     println!("  limits        {}", summary["limits"]);
