@@ -34,6 +34,42 @@
     return String(error);
   }
 
+  // rrweb 2.2.2 calls customElements.define for every node recorded as a custom element, and
+  // define throws for a name that is not a valid custom element name (`webview`), which stops
+  // the whole rebuild. Such nodes are replayed as unknown elements instead.
+  const RESERVED_NAMES = new Set([
+    "annotation-xml", "color-profile", "font-face", "font-face-src", "font-face-uri",
+    "font-face-format", "font-face-name", "missing-glyph",
+  ]);
+  const CUSTOM_NAME = /^[a-z][-.0-9_a-z\u00b7\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u037d\u037f-\u1fff\u200c\u200d\u203f\u2040\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd]*$/;
+
+  function validCustomName(name) {
+    return CUSTOM_NAME.test(name) && name.includes("-") && !RESERVED_NAMES.has(name);
+  }
+
+  // Walks serialized nodes with an explicit stack: recorded DOMs nest deeper than is safe
+  // for recursion.
+  function clearInvalidCustom(root) {
+    const stack = root ? [root] : [];
+    while (stack.length > 0) {
+      const node = stack.pop();
+      if (node.isCustom && !validCustomName(node.tagName)) delete node.isCustom;
+      if (node.childNodes) for (const child of node.childNodes) if (child) stack.push(child);
+    }
+  }
+
+  function sanitize(events) {
+    for (const event of events) {
+      const data = event && event.data;
+      if (!data) continue;
+      if (event.type === 2) clearInvalidCustom(data.node);
+      if (event.type === 3 && data.source === 0 && Array.isArray(data.adds)) {
+        for (const add of data.adds) if (add) clearInvalidCustom(add.node);
+      }
+    }
+    return events;
+  }
+
   function load(windows) {
     const footer = document.createElement("div");
     footer.id = "rv-footer";
@@ -44,7 +80,7 @@
       document.body.appendChild(root);
       const entry = { root, replayer: null, failure: null, click: null };
       try {
-        entry.replayer = new rrweb.Replayer(events, {
+        entry.replayer = new rrweb.Replayer(sanitize(events), {
           root,
           insertStyleRules: FREEZE_RULES,
           mouseTail: false,
@@ -142,5 +178,15 @@
     };
   }
 
-  window.rv = { load, show };
+  // Plays a window from `offset` at 1x, for the wall-clock baseline of the benchmark.
+  function play(index, offset) {
+    const entry = state.windows[index];
+    state.windows.forEach((other, i) => other.root.classList.toggle("rv-hidden", i !== index));
+    entry.replayer.play(offset);
+    layout(entry);
+    writeFooter({ recT: Math.floor(offset / 1000), url: "", window: null, cut: null });
+    return true;
+  }
+
+  window.rv = { load, show, play };
 })();

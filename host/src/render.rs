@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+mod baseline;
 mod browser;
 mod cache;
 mod capture;
@@ -33,6 +34,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use baseline::RealtimeCapture;
 pub use cache::{default_cache_dir, RENDERER_VERSION};
 pub use clock::{ClockFrame, VideoClock};
 pub use network::RemoteAssets;

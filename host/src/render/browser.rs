@@ -11,6 +11,7 @@ use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::target::CreateTargetParams;
 use chromiumoxide::Page;
 use futures::StreamExt;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::RenderError;
@@ -47,6 +48,8 @@ const VALUED_FLAGS: [(&str, &str); 3] = [
 pub(crate) struct Worker {
     browser: Browser,
     handler: JoinHandle<()>,
+    /// Turns true when the protocol connection ends, which is how a killed browser shows.
+    closed: watch::Receiver<bool>,
     /// Removed when the worker is dropped, after the browser is gone.
     _profile: tempfile::TempDir,
 }
@@ -78,17 +81,20 @@ impl Worker {
         let (browser, mut handler) = Browser::launch(config).await.map_err(|e| {
             RenderError::Browser(format!("cannot start {}: {e}", executable.display()))
         })?;
+        let (closed_sender, closed) = watch::channel(false);
         let handler = tokio::spawn(async move {
             while let Some(event) = handler.next().await {
                 if let Err(error) = event {
                     tracing::debug!(%error, "Chromium protocol handler error");
                 }
             }
+            let _ = closed_sender.send(true);
         });
         tracing::info!(executable = %executable.display(), "started Chromium");
         Ok(Worker {
             browser,
             handler,
+            closed,
             _profile: profile,
         })
     }
@@ -97,6 +103,11 @@ impl Worker {
     pub(crate) fn is_alive(&mut self) -> bool {
         let running = matches!(self.browser.try_wait(), Ok(None));
         running && !self.handler.is_finished()
+    }
+
+    /// Returns a receiver that turns true when the connection to the browser ends.
+    pub(crate) fn closed(&self) -> watch::Receiver<bool> {
+        self.closed.clone()
     }
 
     /// Returns the browser's process id, for supervision and tests.
@@ -112,11 +123,16 @@ impl Worker {
             .map_err(|e| RenderError::Browser(format!("cannot open a page: {e}")))
     }
 
-    /// Stops the browser and waits for the process to exit.
+    /// Stops the browser and waits for the process to exit, killing it when it does not
+    /// close within a few seconds (or is already gone).
     pub(crate) async fn shutdown(mut self) {
-        let _ = self.browser.close().await;
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.browser.wait()).await;
-        let _ = self.browser.kill().await;
+        let grace = Duration::from_secs(3);
+        if !*self.closed.borrow() {
+            let _ = tokio::time::timeout(grace, self.browser.close()).await;
+            let _ = tokio::time::timeout(grace, self.browser.wait()).await;
+        }
+        let _ = tokio::time::timeout(grace, self.browser.kill()).await;
+        let _ = tokio::time::timeout(grace, self.browser.wait()).await;
         self.handler.abort();
     }
 }

@@ -1,5 +1,6 @@
 //! The frame plan: which session instants become video frames. Inactive stretches are cut;
-//! active time gets a frame at least every base interval; every click, input, navigation and
+//! each activity span gets a frame shortly after it starts and at least one every base
+//! interval; every click, input, navigation and
 //! viewport change gets a frame shortly after it; the last instant of each activity span gets
 //! one so the video shows the state the user left the page in. A cap bounds the total, dropping
 //! base frames before interaction frames.
@@ -131,9 +132,12 @@ fn base_frames(
             .map(|(t, _)| *t)
             .filter(|t| (span.start_ms..=span.end_ms).contains(t))
             .collect();
-        if points.first().is_none_or(|t| *t >= span.start_ms + interval) {
-            added.push((span.start_ms, FrameReason::Base));
-            points.insert(0, span.start_ms);
+        // The first frame of a span shows the page shortly after activity resumes, so a
+        // cut is followed by the state the user came back to.
+        let first = (span.start_ms + policy.interaction_delay_ms).min(span.end_ms);
+        if points.first().is_none_or(|t| *t > first + policy.coverage_ms) {
+            added.push((first, FrameReason::Base));
+            points.insert(0, first);
         }
         points.push(span.end_ms);
         for pair in points.windows(2) {
@@ -185,8 +189,7 @@ fn mark_cuts(timeline: &Timeline, frames: &mut [PlannedFrame]) {
     for frame in frames.iter_mut() {
         frame.idle_before_ms = gaps
             .iter()
-            .filter(|(from, to)| *from >= previous && *to <= frame.at_ms)
-            .map(|(from, to)| to - from)
+            .map(|(from, to)| (*to).min(frame.at_ms).saturating_sub((*from).max(previous)))
             .sum();
         previous = frame.at_ms;
     }
@@ -222,6 +225,7 @@ mod tests {
     fn click_gets_frame_after() {
         let mut events = start();
         events.push(click(3000));
+        events.push(mouse_move(5000));
         let frames = plan(&timeline(events), &FramePolicy::default());
         assert!(frames
             .iter()
@@ -242,9 +246,11 @@ mod tests {
         let mut events = start();
         events.push(click(1000));
         events.push(click(600_000));
+        events.push(mouse_move(602_000));
         let frames = plan(&timeline(events), &FramePolicy::default());
         let first_after_gap = frames.iter().find(|f| f.at_ms >= 600_000).unwrap();
-        assert_eq!(first_after_gap.idle_before_ms, 599_000);
+        // From the frame 500 ms after the first click to the start of the next span.
+        assert_eq!(first_after_gap.idle_before_ms, 598_500);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use chromiumoxide::cdp::browser_protocol::page::{
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use chromiumoxide::Page;
 use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
 
 use super::browser::Worker;
 use super::network::{self, RemoteAssets, RequestGuard};
@@ -92,7 +93,14 @@ pub(crate) struct Shown {
 pub(crate) struct PlayerPage {
     page: Page,
     guard: RequestGuard,
-    timeout: Duration,
+    limits: Limits,
+}
+
+/// The time limit of one step and the signal that the browser is gone.
+#[derive(Clone)]
+pub(crate) struct Limits {
+    pub(crate) timeout: Duration,
+    pub(crate) closed: watch::Receiver<bool>,
 }
 
 impl PlayerPage {
@@ -104,17 +112,21 @@ impl PlayerPage {
         remote: RemoteAssets,
         timeout: Duration,
     ) -> Result<PlayerPage, RenderError> {
-        let page = within(timeout, "opening a page", worker.new_page()).await?;
-        let guard = within(timeout, "guarding requests", network::guard(&page, remote)).await?;
+        let limits = Limits {
+            timeout,
+            closed: worker.closed(),
+        };
+        let page = within(&limits, "opening a page", worker.new_page()).await?;
+        let guard = within(&limits, "guarding requests", network::guard(&page, remote)).await?;
         let metrics = SetDeviceMetricsOverrideParams::new(size.0 as i64, size.1 as i64, 1.0, false);
-        within(timeout, "setting the viewport", async {
+        within(&limits, "setting the viewport", async {
             page.execute(metrics).await.map_err(browser_error)
         })
         .await?;
         let player = PlayerPage {
             page,
             guard,
-            timeout,
+            limits,
         };
         let styles = format!(
             "(() => {{ const s = document.createElement('style'); s.textContent = {}; \
@@ -160,13 +172,19 @@ impl PlayerPage {
             .map_err(|e| RenderError::Player(format!("unexpected rv.show result: {e}")))
     }
 
+    /// Starts playing `window` at 1x from `offset_ms` (relative to its first event).
+    pub(crate) async fn play(&self, window: usize, offset_ms: u64) -> Result<(), RenderError> {
+        let expression = format!("rv.play({window}, {offset_ms})");
+        self.evaluate(&expression, "starting playback").await.map(drop)
+    }
+
     /// Takes a JPEG screenshot of the viewport.
     pub(crate) async fn capture(&self, quality: u8) -> Result<Vec<u8>, RenderError> {
         let params = CaptureScreenshotParams::builder()
             .format(CaptureScreenshotFormat::Jpeg)
             .quality(i64::from(quality))
             .build();
-        let shot = within(self.timeout, "capturing a screenshot", async {
+        let shot = within(&self.limits, "capturing a screenshot", async {
             self.page.execute(params).await.map_err(browser_error)
         })
         .await?;
@@ -188,7 +206,10 @@ impl PlayerPage {
 
     /// Closes the page.
     pub(crate) async fn close(self) {
-        let _ = tokio::time::timeout(self.timeout, self.page.close()).await;
+        let _ = within(&self.limits, "closing the page", async {
+            self.page.close().await.map_err(browser_error)
+        })
+        .await;
     }
 
     async fn evaluate(&self, expression: &str, step: &str) -> Result<serde_json::Value, RenderError> {
@@ -197,7 +218,7 @@ impl PlayerPage {
             .return_by_value(true)
             .build()
             .map_err(RenderError::Player)?;
-        let returns = within(self.timeout, step, async {
+        let returns = within(&self.limits, step, async {
             self.page.execute(params).await.map_err(browser_error)
         })
         .await?;
@@ -213,18 +234,25 @@ impl PlayerPage {
     }
 }
 
-/// Runs one browser step with a time limit, so a dead or stuck browser ends in an error.
+/// Runs one browser step with a time limit, so a dead or stuck browser ends in an error
+/// rather than a hang. A closed connection ends the step at once.
 pub(crate) async fn within<T>(
-    timeout: Duration,
+    limits: &Limits,
     step: &str,
     future: impl std::future::Future<Output = Result<T, RenderError>>,
 ) -> Result<T, RenderError> {
-    match tokio::time::timeout(timeout, future).await {
-        Ok(result) => result,
-        Err(_) => Err(RenderError::Timeout {
-            step: step.to_owned(),
-            seconds: timeout.as_secs_f64(),
-        }),
+    let mut closed = limits.closed.clone();
+    tokio::select! {
+        result = tokio::time::timeout(limits.timeout, future) => match result {
+            Ok(result) => result,
+            Err(_) => Err(RenderError::Timeout {
+                step: step.to_owned(),
+                seconds: limits.timeout.as_secs_f64(),
+            }),
+        },
+        _ = closed.wait_for(|closed| *closed) => {
+            Err(RenderError::BrowserDied(format!("the connection closed while {step}")))
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, MutexGuard};
 
 use super::browser::Worker;
 use super::cache::{self, io, CLOCK_FILE, VIDEO_FILE};
@@ -155,7 +155,7 @@ impl Renderer {
         progress: &(dyn Fn(usize, usize) + Send + Sync),
     ) -> Result<Captured, RenderError> {
         let mut slot = self.worker.lock().await;
-        let timeout = Duration::from_secs(self.settings.step_timeout_s.max(1));
+        let timeout = self.step_timeout();
         let worker = self.ready_worker(&mut slot, timeout).await?;
 
         let started = Instant::now();
@@ -164,21 +164,18 @@ impl Renderer {
             let page =
                 PlayerPage::open(worker, &self.assets, size, self.settings.remote_assets, timeout)
                     .await?;
-            let failures = page.load(&session.windows).await?;
-            if let Some((index, Some(cause))) = failures.iter().enumerate().find(|(_, f)| f.is_some()) {
-                let id = &session.windows[index].window_id;
-                return Err(RenderError::Replay(format!("window {id}: creating the replayer threw: {cause}")));
+            let captured = async {
+                let failures = page.load(&session.windows).await?;
+                let failed = failures.iter().enumerate().find_map(|(i, f)| Some((i, f.as_ref()?)));
+                if let Some((index, cause)) = failed {
+                    let id = &session.windows[index].window_id;
+                    let message = format!("window {id}: creating the replayer threw: {cause}");
+                    return Err(RenderError::Replay(message));
+                }
+                stats.load_ms = started.elapsed().as_millis() as u64;
+                let quality = self.settings.jpeg_quality;
+                capture(&page, session, timeline, planned, quality, dir, progress).await
             }
-            stats.load_ms = started.elapsed().as_millis() as u64;
-            let captured = capture(
-                &page,
-                session,
-                timeline,
-                planned,
-                self.settings.jpeg_quality,
-                dir,
-                progress,
-            )
             .await;
             stats.blocked_requests = page.request_counts().0;
             page.close().await;
@@ -188,12 +185,15 @@ impl Renderer {
         stats.capture_ms = (started.elapsed().as_millis() as u64).saturating_sub(stats.load_ms);
 
         match result {
-            Err(error) if !worker.is_alive() => {
+            Err(error) if matches!(error, RenderError::BrowserDied(_)) || !worker.is_alive() => {
                 tracing::warn!(session_id = %session.session_id, %error, "Chromium died during a render");
                 if let Some(dead) = slot.take() {
                     dead.shutdown().await;
                 }
-                Err(RenderError::BrowserDied(error.to_string()))
+                match error {
+                    RenderError::BrowserDied(_) => Err(error),
+                    other => Err(RenderError::BrowserDied(other.to_string())),
+                }
             }
             Err(error @ (RenderError::Timeout { .. } | RenderError::Browser(_))) => {
                 // A browser that stopped answering is not reused.
@@ -231,9 +231,22 @@ impl Renderer {
 
     /// Starts the browser now, so that the first render does not pay for it.
     pub async fn warm_up(&self) -> Result<(), RenderError> {
+        self.ready_slot().await.map(drop)
+    }
+
+    /// Locks the worker slot with a running browser in it.
+    pub(super) async fn ready_slot(&self) -> Result<MutexGuard<'_, Option<Worker>>, RenderError> {
         let mut slot = self.worker.lock().await;
-        let timeout = Duration::from_secs(self.settings.step_timeout_s.max(1));
-        self.ready_worker(&mut slot, timeout).await.map(drop)
+        self.ready_worker(&mut slot, self.step_timeout()).await?;
+        Ok(slot)
+    }
+
+    pub(super) fn step_timeout(&self) -> Duration {
+        Duration::from_secs(self.settings.step_timeout_s.max(1))
+    }
+
+    pub(super) fn assets(&self) -> &PlayerAssets {
+        &self.assets
     }
 
     /// Returns the process id of the worker's last started browser, if any. It does not wait
