@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 make guests
 source scripts/postgres.sh
+cargo build -p replay-vision
 cargo test --workspace --no-fail-fast "$@"

@@ -17,7 +17,7 @@ impl TypeSet {
     /// Loads every `.wasm` in the configured types folder (see [`runtime::types_dir`]). A file
     /// that fails to load is logged and skipped; asking for its type later names the failure.
     pub fn load(config: &Config) -> anyhow::Result<TypeSet> {
-        let dir = runtime::types_dir(config.scanner_types.dir.as_deref());
+        let dir = resolve_dir(config);
         let runtime = Runtime::new(RuntimeOptions {
             cache_dir: runtime::default_cache_dir(),
             limits: Default::default(),
@@ -34,6 +34,11 @@ impl TypeSet {
             registry,
             dir,
         })
+    }
+
+    /// The folder the types were loaded from.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
     }
 
     /// The type with this id.
@@ -86,4 +91,18 @@ impl TypeSet {
                 .collect()
         }))
     }
+}
+
+/// The configured types folder; when none is configured and `scanner-types` is missing from the
+/// current directory, the folder that `make guests` fills in this checkout.
+fn resolve_dir(config: &Config) -> std::path::PathBuf {
+    let dir = runtime::types_dir(config.scanner_types.dir.as_deref());
+    let configured =
+        config.scanner_types.dir.is_some() || std::env::var_os(runtime::TYPES_DIR_ENV).is_some();
+    if configured || dir.is_dir() {
+        return dir;
+    }
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("scanner-types")
 }
