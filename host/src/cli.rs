@@ -13,6 +13,8 @@ mod scan;
 mod scanner_types;
 mod scanners;
 
+pub(crate) use scan::{build_model, build_sinks};
+
 /// Watches rrweb session recordings with a vision-language model.
 #[derive(Debug, Parser)]
 #[command(name = "replay-vision", version, about)]

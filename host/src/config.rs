@@ -30,6 +30,10 @@ pub struct Config {
     pub eligibility: EligibilityConfig,
     /// Rendering: frame size, frame choice, Chromium and ffmpeg paths, remote assets.
     pub render: RenderSettings,
+    /// The daemon: sweeps, concurrency, leases, budgets and the HTTP API.
+    pub daemon: crate::daemon::DaemonConfig,
+    /// Where the daemon finds sessions: watched directories and PostHog.
+    pub sources: crate::source::SourcesConfig,
 }
 
 impl Default for Config {
@@ -43,6 +47,8 @@ impl Default for Config {
             scanners: ScannersConfig::default(),
             eligibility: EligibilityConfig::default(),
             render: RenderSettings::default(),
+            daemon: crate::daemon::DaemonConfig::default(),
+            sources: crate::source::SourcesConfig::default(),
         }
     }
 }

@@ -10,7 +10,10 @@
 
 mod observations;
 pub mod outbox;
+mod queue;
 mod scanners;
+mod sessions;
+mod stats;
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -23,7 +26,10 @@ pub use observations::{
     Trigger,
 };
 pub use outbox::{Delivery, OutboundEvent};
+pub use queue::{TakenWork, WorkItem};
 pub use scanners::StoredScanner;
+pub use sessions::{Decision, SessionRecord};
+pub use stats::ObservationTotals;
 
 /// Errors of the store. Callers branch on `LostLease` (another worker owns the row now) and
 /// `NotFound`; everything else is a database problem to report.
