@@ -201,8 +201,7 @@ impl Pipeline {
 
         let eligible = session.analysis.eligibility.is_eligible();
         if eligible {
-            let decision = scanner_type
-                .matches(&wit_filters, &session.meta)
+            let decision = types::off_runtime(|| scanner_type.matches(&wit_filters, &session.meta))
                 .with_context(|| format!("scanner {:?}: matches failed", scanner.name))?
                 .value;
             if !decision.matched {

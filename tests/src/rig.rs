@@ -45,6 +45,8 @@ pub struct RigOptions {
     /// `None` runs without a model (dry runs).
     pub with_model: bool,
     pub render: RenderSettings,
+    /// The scanner types folder; the default is the one `make guests` fills.
+    pub types_dir: Option<PathBuf>,
 }
 
 impl Default for RigOptions {
@@ -53,6 +55,7 @@ impl Default for RigOptions {
             protocol: Protocol::Gemini,
             with_model: true,
             render: RenderSettings::default(),
+            types_dir: None,
         }
     }
 }
@@ -82,7 +85,12 @@ impl Rig {
             data_dir: folder.path().to_path_buf(),
             ..Config::default()
         };
-        config.scanner_types.dir = Some(repository().join("scanner-types"));
+        config.scanner_types.dir = Some(
+            options
+                .types_dir
+                .clone()
+                .unwrap_or_else(|| repository().join("scanner-types")),
+        );
         let types =
             Arc::new(TypeSet::load(&config).expect("scanner types load; run `make guests`"));
         let mut render = options.render;
@@ -192,6 +200,14 @@ fn model(protocol: Protocol, standin: &StandIn, clock: &FastClock) -> Model {
         provider,
         default_model: "gemini-3.5-flash".into(),
     }
+}
+
+/// The folder of the compiled guests, test guests included (`make guests`).
+pub fn guest_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repository().join("target"));
+    target.join("wasm32-wasip2").join("guest")
 }
 
 /// Parses a scanner written inline in a test.

@@ -370,3 +370,39 @@ async fn openai_protocol_sends_frames() {
     assert!(text.contains("Retention Image"));
     assert_eq!(body["response_format"]["type"], "json_schema");
 }
+
+#[tokio::test]
+async fn guest_trap_is_guest_failed() {
+    let types = tempfile::tempdir().unwrap();
+    for entry in
+        std::fs::read_dir(replay_vision_tests::rig::repository().join("scanner-types")).unwrap()
+    {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, types.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let hostile = replay_vision_tests::rig::guest_dir().join("guest_hostile.wasm");
+    std::fs::copy(&hostile, types.path().join("guest_hostile.wasm"))
+        .unwrap_or_else(|error| panic!("{}: {error}; run `make guests`", hostile.display()));
+    let rig = Rig::new(RigOptions {
+        types_dir: Some(types.path().to_path_buf()),
+        ..RigOptions::default()
+    })
+    .await;
+    rig.standin.script([Reply::answer(MONITOR_ANSWER)]);
+    let session = rig.session(HOMEPAGE);
+    let panicking = scanner(
+        "name = \"Hostile\"\ntype = \"hostile\"\n[config]\nprompt = \"p\"\nbehaviour = \"panic\"\n",
+    );
+
+    let observation = stored(rig.observe(&session, &panicking).await);
+    assert_eq!(observation.state, ObservationState::Failed);
+    assert_eq!(observation.error_kind.as_deref(), Some("guest_failed"));
+    assert!(observation.error_message.unwrap().contains("trapped"));
+
+    let after = stored(rig.observe(&session, &scanner(MONITOR)).await);
+    assert_eq!(
+        after.state,
+        ObservationState::Succeeded,
+        "the host keeps working"
+    );
+}

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
+use super::types::off_runtime;
 use super::{Session, StepFailure};
 use crate::provider::{
     FrameRef, GenerateRequest, MediaResolution as ProviderResolution, MediaSettings, Provider,
@@ -83,10 +84,8 @@ impl<'a> Conversation<'a> {
     /// The steps of the type for this config.
     pub(crate) fn steps(&mut self) -> Result<Vec<Step>, StepFailure> {
         let started = Instant::now();
-        let result = self
-            .scanner_type
-            .steps(&self.config)
-            .map_err(guest_failure)?;
+        let (scanner_type, config) = (self.scanner_type, &self.config);
+        let result = off_runtime(|| scanner_type.steps(config)).map_err(guest_failure)?;
         self.guest_ms += started.elapsed().as_millis() as u64;
         result.value.map_err(|error| StepFailure {
             kind: "internal_error",
@@ -104,10 +103,8 @@ impl<'a> Conversation<'a> {
             previous: self.previous.clone(),
         };
         let started = Instant::now();
-        let result = self
-            .scanner_type
-            .build_prompt(&input)
-            .map_err(guest_failure)?;
+        let scanner_type = self.scanner_type;
+        let result = off_runtime(|| scanner_type.build_prompt(&input)).map_err(guest_failure)?;
         self.guest_ms += started.elapsed().as_millis() as u64;
         result.value.map_err(|error| StepFailure {
             kind: "internal_error",
@@ -155,9 +152,8 @@ impl<'a> Conversation<'a> {
         loop {
             let answer = self.call(provider, &prompt).await?;
             let started = Instant::now();
-            let parsed = self
-                .scanner_type
-                .parse_output(&self.config, &step.id, &answer)
+            let (scanner_type, config) = (self.scanner_type, &self.config);
+            let parsed = off_runtime(|| scanner_type.parse_output(config, &step.id, &answer))
                 .map_err(guest_failure)?;
             self.guest_ms += started.elapsed().as_millis() as u64;
             self.turns.push(Turn::Model(answer));

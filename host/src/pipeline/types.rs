@@ -80,7 +80,8 @@ impl TypeSet {
         config: &serde_json::Value,
     ) -> anyhow::Result<Result<(), Vec<String>>> {
         let scanner_type = self.get(type_id)?;
-        let result = scanner_type.validate_config(&config.to_string())?;
+        let config = config.to_string();
+        let result = off_runtime(|| scanner_type.validate_config(&config))?;
         Ok(result.value.map_err(|problems| {
             problems
                 .into_iter()
@@ -105,4 +106,18 @@ fn resolve_dir(config: &Config) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join("scanner-types")
+}
+
+/// Runs a call into a scanner type on a thread of its own when the caller is on an async
+/// runtime's thread. wasmtime-wasi drives some WASI calls (a guest writing its panic message, for
+/// one) with a `block_on` that panics inside a running tokio runtime, so guest code must not run
+/// on the runtime's threads. Outside a runtime the call runs in place.
+pub(crate) fn off_runtime<T: Send>(call: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return call();
+    }
+    std::thread::scope(|scope| match scope.spawn(call).join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
 }
