@@ -1,8 +1,8 @@
-//! Rendering turns a recording into a short MP4 a vision-language model can watch: rrweb's
-//! `Replayer` in headless Chromium is paused at chosen session instants (inactive stretches
-//! cut, extra frames after interactions), each frame is captured with the cursor, a click
-//! marker and a footer naming the URL and `REC_T` (seconds since the session start), and
-//! ffmpeg encodes the frames. A [`VideoClock`] saved beside the video maps video time to
+//! Rendering turns a recording into a short MP4 a vision-language model can watch. rrweb's
+//! `Replayer` in headless Chromium is paused at chosen session instants, with inactive
+//! stretches cut and extra frames after interactions. Each frame is captured with the cursor,
+//! a click marker and a footer naming the URL and `REC_T` (seconds since the session start),
+//! and ffmpeg encodes the frames. A [`VideoClock`] saved beside the video maps video time to
 //! session time. Render time depends on the number of frames, not on the session's length.
 //!
 //! ```no_run
@@ -56,11 +56,11 @@ pub struct RenderSettings {
     /// Frame height in pixels, footer included. The default is 720.
     pub height: u32,
     /// Video frames per second. The default is 1, so a model sampling one frame per second
-    /// (Gemini's default) sees every frame once.
+    /// (Gemini's default) gets every frame once.
     pub fps: u32,
     /// JPEG quality of the frames, 1 to 100. The default is 80.
     pub jpeg_quality: u8,
-    /// Which session instants become frames.
+    /// Frame choice: base rate, interaction frames, inactivity threshold and cap.
     pub frames: FramePolicy,
     /// Whether the replayed page may load public remote assets. The default is no.
     pub remote_assets: RemoteAssets,
@@ -71,7 +71,7 @@ pub struct RenderSettings {
     /// The player directory holding `node_modules/rrweb`. The default is `host/player` of
     /// this checkout, or `REPLAY_VISION_PLAYER_DIR` when set.
     pub player_dir: PathBuf,
-    /// Where rendered videos are cached. The default is [`default_cache_dir`].
+    /// Directory of the render cache. The default is [`default_cache_dir`].
     pub cache_dir: PathBuf,
     /// Time limit of one browser step (start, load, seek, screenshot), in seconds. The
     /// default is 60.
@@ -158,7 +158,7 @@ pub struct Rendered {
     pub stats: RenderStats,
 }
 
-/// Why a render failed. The pipeline records each as the `rendering_failed` failure kind with
+/// Cause of a failed render. The pipeline records each as the `rendering_failed` failure kind with
 /// this message as the cause.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -169,7 +169,7 @@ pub enum RenderError {
     /// The player assets are missing or the player page misbehaved.
     #[error("player: {0}")]
     Player(String),
-    /// Chromium could not be started or stopped answering.
+    /// Chromium could not be started or a protocol call failed.
     #[error("browser: {0}")]
     Browser(String),
     /// Chromium exited while rendering.

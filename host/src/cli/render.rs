@@ -17,17 +17,17 @@ use crate::render::{RemoteAssets, RenderSettings, Rendered, Renderer};
 pub struct Args {
     /// The recording file (any supported format).
     pub file: PathBuf,
-    /// Where to write the MP4. The clock goes to `NAME.clock.json`, the frames to
+    /// Output path of the MP4. The clock goes to `NAME.clock.json` and the frames to
     /// `NAME.frames/`.
     #[arg(short, long)]
     pub output: PathBuf,
     /// Print a JSON summary on standard output instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Most frames in the video.
+    /// Maximum number of frames in the video.
     #[arg(long, default_value_t = 900)]
     pub max_frames: usize,
-    /// Longest stretch of active time without a frame, in seconds.
+    /// Maximum stretch of active time without a frame, in seconds.
     #[arg(long, default_value_t = 8.0)]
     pub base_interval: f64,
     /// Let the replayed page load assets from public internet addresses (loopback, private
@@ -121,7 +121,9 @@ fn copy_outputs(rendered: &Rendered, video: &Path) -> anyhow::Result<Outputs> {
     std::fs::create_dir_all(&outputs.frames)
         .with_context(|| format!("cannot create {}", outputs.frames.display()))?;
     for frame in &rendered.frame_paths {
-        let name = frame.file_name().context("frame path without a file name")?;
+        let name = frame
+            .file_name()
+            .context("frame path without a file name")?;
         let target = outputs.frames.join(name);
         std::fs::copy(frame, &target)
             .with_context(|| format!("cannot write {}", target.display()))?;
@@ -150,10 +152,18 @@ fn summary(rendered: &Rendered, outputs: &Outputs, seconds: f64) -> serde_json::
 
 fn print_text(rendered: &Rendered, outputs: &Outputs, seconds: f64) {
     let active_s = rendered.stats.active_ms as f64 / 1000.0;
-    let cached = if rendered.stats.cached { " (cached)" } else { "" };
+    let cached = if rendered.stats.cached {
+        " (cached)"
+    } else {
+        ""
+    };
     println!("video   {}{cached}", outputs.video.display());
     println!("clock   {}", outputs.clock.display());
-    println!("frames  {} in {}", rendered.clock.frames.len(), outputs.frames.display());
+    println!(
+        "frames  {} in {}",
+        rendered.clock.frames.len(),
+        outputs.frames.display()
+    );
     println!(
         "length  {:.0} s of video for {:.0} s active of a {:.0} s session",
         rendered.clock.video_duration_s(),

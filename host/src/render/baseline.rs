@@ -1,6 +1,6 @@
 //! The wall-clock baseline the renderer is measured against: play a window at 1x and take
 //! screenshots in a loop for a slice of session time, the way rrvideo records a replay. Its
-//! speed is real time by construction; the benchmark runs it to report how many frames such a
+//! speed is real time by construction. The benchmark runs it to report how many frames such a
 //! capture gets and to compare wall times on the same machine.
 
 use std::time::{Duration, Instant};
@@ -10,7 +10,7 @@ use super::renderer::Renderer;
 use super::timeline::{SessionEvents, Timeline};
 use super::RenderError;
 
-/// What a wall-clock capture did.
+/// Counts and timings of a wall-clock capture.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RealtimeCapture {
     /// Screenshots taken.

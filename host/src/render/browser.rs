@@ -1,7 +1,7 @@
 //! One headless Chromium process per render worker. The process gets a fresh profile directory
-//! and the flags that keep it off the network on its own (no background networking, component
-//! updates, sync or QUIC), and every host name resolves to nothing, so the only way out is a
-//! request the renderer fetches itself (see `network`). Pages in one browser do not all receive
+//! and flags that stop its own network use (background networking, component updates, sync,
+//! QUIC). Every host name resolves to nothing, so the only way out is a request the renderer
+//! fetches itself (see `network`). Pages in one browser do not all receive
 //! compositor frames, so a worker renders one page at a time.
 
 use std::path::PathBuf;
@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::target::CreateTargetParams;
+use chromiumoxide::error::CdpError;
 use chromiumoxide::Page;
 use futures::StreamExt;
 use tokio::sync::watch;
@@ -18,7 +19,7 @@ use super::RenderError;
 
 /// Chromium's flags, besides `--headless`, `--hide-scrollbars` and `--mute-audio` that
 /// chromiumoxide adds itself. `--host-resolver-rules` makes every host name unresolvable, a second wall
-/// behind request interception; site isolation is off so that every frame of the replayed page
+/// behind request interception. Site isolation is off, so every frame of the replayed page
 /// lives in the page's own process, where its requests are intercepted.
 const FLAGS: [&str; 11] = [
     "no-sandbox",
@@ -84,8 +85,15 @@ impl Worker {
         let (closed_sender, closed) = watch::channel(false);
         let handler = tokio::spawn(async move {
             while let Some(event) = handler.next().await {
-                if let Err(error) = event {
-                    tracing::debug!(%error, "Chromium protocol handler error");
+                match event {
+                    // A websocket or I/O error means the connection is gone: the browser
+                    // exited or was killed. The handler would keep reporting it.
+                    Err(error @ (CdpError::Ws(_) | CdpError::Io(_))) => {
+                        tracing::warn!(%error, "lost the connection to Chromium");
+                        break;
+                    }
+                    Err(error) => tracing::debug!(%error, "Chromium protocol handler error"),
+                    Ok(()) => {}
                 }
             }
             let _ = closed_sender.send(true);
@@ -112,7 +120,9 @@ impl Worker {
 
     /// Returns the browser's process id, for supervision and tests.
     pub(crate) fn pid(&mut self) -> Option<u32> {
-        self.browser.get_mut_child().and_then(|child| child.as_mut_inner().id())
+        self.browser
+            .get_mut_child()
+            .and_then(|child| child.as_mut_inner().id())
     }
 
     /// Opens a blank page.

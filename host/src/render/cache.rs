@@ -49,11 +49,12 @@ pub(crate) fn key(content_hash: &str, settings: &serde_json::Value, player: &[u8
 
 /// Returns the entry in `dir` if it is complete.
 pub(crate) fn lookup(dir: &Path) -> Option<Rendered> {
-    let manifest: Manifest = serde_json::from_slice(&std::fs::read(dir.join(MANIFEST_FILE)).ok()?)
-        .ok()?;
+    let manifest: Manifest =
+        serde_json::from_slice(&std::fs::read(dir.join(MANIFEST_FILE)).ok()?).ok()?;
     let clock = VideoClock::load(&dir.join(CLOCK_FILE)).ok()?;
     let rendered = rendered(dir, clock, manifest);
-    let complete = rendered.video_path.is_file() && rendered.frame_paths.iter().all(|p| p.is_file());
+    let complete =
+        rendered.video_path.is_file() && rendered.frame_paths.iter().all(|p| p.is_file());
     complete.then_some(rendered)
 }
 

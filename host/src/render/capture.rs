@@ -43,16 +43,26 @@ pub(crate) async fn capture(
     let mut previous_hash = None;
     for (done, planned) in plan.iter().enumerate() {
         let window = &timeline.windows[planned.window];
-        let offset = planned.at_ms as i64 + timeline.session_start - window.first_timestamp;
-        let url = timeline.href_at(planned.window, planned.at_ms).map(str::to_owned);
+        // rrweb's `pause(t)` applies the events before `t`; one more millisecond makes a
+        // frame at `t` show every event at or before `t`.
+        let offset = planned.at_ms as i64 + 1 + timeline.session_start - window.first_timestamp;
+        let url = timeline
+            .href_at(planned.window, planned.at_ms)
+            .map(str::to_owned);
         let footer = footer(session, planned, url.clone());
-        let shown = page.show(planned.window, offset.max(0) as u64, &footer).await?;
+        let shown = page
+            .show(planned.window, offset.max(0) as u64, &footer)
+            .await?;
         captured.warnings = shown.warnings;
         if let Some(thrown) = shown.thrown.or_else(|| shown.errors.first().cloned()) {
             return Err(replay_failed(window, planned, &thrown));
         }
         if !shown.built {
-            return Err(replay_failed(window, planned, "the replayer built no document"));
+            return Err(replay_failed(
+                window,
+                planned,
+                "the replayer built no document",
+            ));
         }
 
         let jpeg = page.capture(quality).await?;
@@ -89,15 +99,20 @@ fn is_interaction(reason: FrameReason) -> bool {
     matches!(reason, FrameReason::After(_))
 }
 
-fn footer(
-    session: &SessionEvents,
-    planned: &PlannedFrame,
-    url: Option<String>,
-) -> Footer {
-    let window = (session.windows.len() > 1)
-        .then(|| format!("[window {} of {}]", planned.window + 1, session.windows.len()));
-    let cut = (planned.idle_before_ms > 0)
-        .then(|| format!("CUT: {} idle skipped", human_duration(planned.idle_before_ms)));
+fn footer(session: &SessionEvents, planned: &PlannedFrame, url: Option<String>) -> Footer {
+    let window = (session.windows.len() > 1).then(|| {
+        format!(
+            "[window {} of {}]",
+            planned.window + 1,
+            session.windows.len()
+        )
+    });
+    let cut = (planned.idle_before_ms > 0).then(|| {
+        format!(
+            "CUT: {} idle skipped",
+            human_duration(planned.idle_before_ms)
+        )
+    });
     Footer {
         rec_t: planned.at_ms / 1000,
         url,

@@ -12,7 +12,8 @@ use super::plan::FrameReason;
 /// One video frame: the session instant it shows and where.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClockFrame {
-    /// Session instant shown, in ms since the session start.
+    /// Session instant shown, in ms since the session start. The frame shows the page after
+    /// every event at or before this instant.
     pub session_ms: u64,
     /// The rrweb `windowId` of the window shown.
     pub window_id: String,

@@ -89,7 +89,12 @@ pub(crate) async fn guard(page: &Page, remote: RemoteAssets) -> Result<RequestGu
     Ok(RequestGuard { task, counts })
 }
 
-async fn answer(page: &Page, event: &EventRequestPaused, remote: RemoteAssets, counts: &RequestCounts) {
+async fn answer(
+    page: &Page,
+    event: &EventRequestPaused,
+    remote: RemoteAssets,
+    counts: &RequestCounts,
+) {
     let url = &event.request.url;
     let fetched = match remote {
         RemoteAssets::Blocked => Err("remote assets are off".to_owned()),
@@ -105,7 +110,8 @@ async fn answer(page: &Page, event: &EventRequestPaused, remote: RemoteAssets, c
         Err(reason) => {
             counts.blocked.fetch_add(1, Ordering::Relaxed);
             tracing::trace!(reason, "blocked a request of the replayed page");
-            let fail = FailRequestParams::new(event.request_id.clone(), ErrorReason::BlockedByClient);
+            let fail =
+                FailRequestParams::new(event.request_id.clone(), ErrorReason::BlockedByClient);
             page.execute(fail).await.map(drop)
         }
     };
@@ -121,7 +127,10 @@ struct Fetched {
 }
 
 impl Fetched {
-    fn into_fulfill(self, request_id: chromiumoxide::cdp::browser_protocol::fetch::RequestId) -> FulfillRequestParams {
+    fn into_fulfill(
+        self,
+        request_id: chromiumoxide::cdp::browser_protocol::fetch::RequestId,
+    ) -> FulfillRequestParams {
         let mut params = FulfillRequestParams::new(request_id, i64::from(self.status));
         params.response_headers = Some(self.headers);
         let body = base64::engine::general_purpose::STANDARD.encode(&self.body);
@@ -152,9 +161,7 @@ async fn fetch_public(url: &str) -> Result<Fetched, String> {
         .headers()
         .iter()
         .filter(|(name, _)| !matches!(name.as_str(), "content-length" | "content-encoding"))
-        .filter_map(|(name, value)| {
-            Some(HeaderEntry::new(name.as_str(), value.to_str().ok()?))
-        })
+        .filter_map(|(name, value)| Some(HeaderEntry::new(name.as_str(), value.to_str().ok()?)))
         .collect();
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
@@ -181,7 +188,10 @@ async fn public_address(host: &str, port: u16) -> Result<SocketAddr, String> {
             .collect(),
     };
     if let Some(special) = addresses.iter().find(|a| !is_public(a.ip())) {
-        return Err(format!("{host} resolves to non-public address {}", special.ip()));
+        return Err(format!(
+            "{host} resolves to non-public address {}",
+            special.ip()
+        ));
     }
     addresses
         .first()
@@ -241,7 +251,13 @@ mod tests {
 
     #[test]
     fn private_ranges_are_not_public() {
-        for ip in ["10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1"] {
+        for ip in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+        ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
     }

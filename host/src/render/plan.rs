@@ -1,6 +1,6 @@
-//! The frame plan: which session instants become video frames. Inactive stretches are cut;
-//! each activity span gets a frame shortly after it starts and at least one every base
-//! interval; every click, input, navigation and
+//! The frame plan: which session instants become video frames. Inactive stretches are cut.
+//! Each activity span gets a frame shortly after it starts and at least one every base
+//! interval, and every click, input, navigation and
 //! viewport change gets a frame shortly after it; the last instant of each activity span gets
 //! one so the video shows the state the user left the page in. A cap bounds the total, dropping
 //! base frames before interaction frames.
@@ -13,8 +13,8 @@ use super::timeline::{InteractionKind, Timeline};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FramePolicy {
-    /// Longest stretch of active time without a frame, in ms. The default is 8000, one frame
-    /// per 8 s of active time, the rate the hosted original samples at.
+    /// Maximum stretch of active time without a frame, in ms. The default is 8000, one frame
+    /// per 8 s of active time, the sampling rate of PostHog's hosted Replay Vision.
     pub base_interval_ms: u64,
     /// Delay from an interaction to its frame, in ms, so the frame shows its result. The
     /// default is 500.
@@ -25,7 +25,7 @@ pub struct FramePolicy {
     /// A gap without user input longer than this, in ms, is inactive and cut. The default is
     /// 5000.
     pub inactivity_ms: u64,
-    /// Most frames one video may have. The default is 900 (15 minutes at 1 frame/s).
+    /// Maximum number of frames in one video. The default is 900 (15 minutes at 1 frame/s).
     pub max_frames: usize,
 }
 
@@ -41,7 +41,7 @@ impl Default for FramePolicy {
     }
 }
 
-/// Why a frame was planned.
+/// Reason a frame was planned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "interaction")]
 pub enum FrameReason {
@@ -60,7 +60,7 @@ pub struct PlannedFrame {
     pub at_ms: u64,
     /// Index of the window shown.
     pub window: usize,
-    /// Why the frame is there.
+    /// Reason for the frame.
     pub reason: FrameReason,
     /// Inactive time cut between the previous frame and this one, in ms (0 when none).
     pub idle_before_ms: u64,
@@ -135,7 +135,10 @@ fn base_frames(
         // The first frame of a span shows the page shortly after activity resumes, so a
         // cut is followed by the state the user came back to.
         let first = (span.start_ms + policy.interaction_delay_ms).min(span.end_ms);
-        if points.first().is_none_or(|t| *t > first + policy.coverage_ms) {
+        if points
+            .first()
+            .is_none_or(|t| *t > first + policy.coverage_ms)
+        {
             added.push((first, FrameReason::Base));
             points.insert(0, first);
         }
@@ -227,9 +230,7 @@ mod tests {
         events.push(click(3000));
         events.push(mouse_move(5000));
         let frames = plan(&timeline(events), &FramePolicy::default());
-        assert!(frames
-            .iter()
-            .any(|f| f.at_ms > 3000 && f.at_ms <= 4000));
+        assert!(frames.iter().any(|f| f.at_ms > 3000 && f.at_ms <= 4000));
     }
 
     #[test]
@@ -259,9 +260,7 @@ mod tests {
         events.push(click(1000));
         events.push(click(600_000));
         let frames = plan(&timeline(events), &FramePolicy::default());
-        assert!(frames
-            .iter()
-            .all(|f| f.at_ms <= 2000 || f.at_ms >= 600_000));
+        assert!(frames.iter().all(|f| f.at_ms <= 2000 || f.at_ms >= 600_000));
     }
 
     #[test]

@@ -59,7 +59,7 @@ impl PlayerAssets {
     }
 }
 
-/// What to write in the footer of one frame.
+/// Footer contents of one frame.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Footer {
@@ -74,9 +74,9 @@ pub(crate) struct Footer {
     pub(crate) click: bool,
 }
 
-/// What `rv.show` reports about one seek.
+/// Result of `rv.show` for one seek.
 #[derive(Debug, Clone, Deserialize)]
-pub(crate) struct Shown {
+pub(crate) struct SeekResult {
     /// Whether the window's document was rebuilt from a FullSnapshot.
     pub(crate) built: bool,
     /// The exception `pause` threw, if any.
@@ -164,8 +164,9 @@ impl PlayerPage {
         window: usize,
         offset_ms: u64,
         footer: &Footer,
-    ) -> Result<Shown, RenderError> {
-        let footer = serde_json::to_string(footer).map_err(|e| RenderError::Player(e.to_string()))?;
+    ) -> Result<SeekResult, RenderError> {
+        let footer =
+            serde_json::to_string(footer).map_err(|e| RenderError::Player(e.to_string()))?;
         let expression = format!("rv.show({window}, {offset_ms}, {footer})");
         let value = self.evaluate(&expression, "seeking").await?;
         serde_json::from_value(value)
@@ -175,7 +176,9 @@ impl PlayerPage {
     /// Starts playing `window` at 1x from `offset_ms` (relative to its first event).
     pub(crate) async fn play(&self, window: usize, offset_ms: u64) -> Result<(), RenderError> {
         let expression = format!("rv.play({window}, {offset_ms})");
-        self.evaluate(&expression, "starting playback").await.map(drop)
+        self.evaluate(&expression, "starting playback")
+            .await
+            .map(drop)
     }
 
     /// Takes a JPEG screenshot of the viewport.
@@ -212,7 +215,11 @@ impl PlayerPage {
         .await;
     }
 
-    async fn evaluate(&self, expression: &str, step: &str) -> Result<serde_json::Value, RenderError> {
+    async fn evaluate(
+        &self,
+        expression: &str,
+        step: &str,
+    ) -> Result<serde_json::Value, RenderError> {
         let params = EvaluateParams::builder()
             .expression(expression)
             .return_by_value(true)

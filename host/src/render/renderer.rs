@@ -1,6 +1,6 @@
 //! The [`Renderer`]: one worker with its own Chromium, kept warm between renders and started
 //! again when it has died, in front of the shared disk cache. The pipeline runs one renderer
-//! per render worker; a single browser renders one page at a time, because background pages
+//! per render worker. A single browser renders one page at a time, because background pages
 //! do not reliably receive compositor frames.
 
 use std::path::PathBuf;
@@ -89,7 +89,11 @@ impl Renderer {
         }
         let timeline = Timeline::build(session, self.settings.frames.inactivity_ms)
             .ok_or_else(|| RenderError::NothingToRender("the recording has no events".into()))?;
-        if timeline.windows.iter().all(|w| w.first_full_snapshot_ms.is_none()) {
+        if timeline
+            .windows
+            .iter()
+            .all(|w| w.first_full_snapshot_ms.is_none())
+        {
             return Err(RenderError::NothingToRender(
                 "no window has a FullSnapshot, so there is no page to show".into(),
             ));
@@ -115,14 +119,27 @@ impl Renderer {
             ..RenderStats::default()
         };
         let captured = self
-            .capture_frames(session, &timeline, &planned, staging.path(), &mut stats, &progress)
+            .capture_frames(
+                session,
+                &timeline,
+                &planned,
+                staging.path(),
+                &mut stats,
+                &progress,
+            )
             .await?;
         stats.duplicate_frames = captured.duplicates;
         stats.replay_warnings = captured.warnings;
 
         let started = Instant::now();
         let video = staging.path().join(VIDEO_FILE);
-        encode(&self.settings.ffmpeg, staging.path(), self.settings.fps, &video).await?;
+        encode(
+            &self.settings.ffmpeg,
+            staging.path(),
+            self.settings.fps,
+            &video,
+        )
+        .await?;
         stats.encode_ms = started.elapsed().as_millis() as u64;
 
         let clock = VideoClock {
@@ -161,12 +178,20 @@ impl Renderer {
         let started = Instant::now();
         let size = (self.settings.width, self.settings.height);
         let result = async {
-            let page =
-                PlayerPage::open(worker, &self.assets, size, self.settings.remote_assets, timeout)
-                    .await?;
+            let page = PlayerPage::open(
+                worker,
+                &self.assets,
+                size,
+                self.settings.remote_assets,
+                timeout,
+            )
+            .await?;
             let captured = async {
                 let failures = page.load(&session.windows).await?;
-                let failed = failures.iter().enumerate().find_map(|(i, f)| Some((i, f.as_ref()?)));
+                let failed = failures
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, f)| Some((i, f.as_ref()?)));
                 if let Some((index, cause)) = failed {
                     let id = &session.windows[index].window_id;
                     let message = format!("window {id}: creating the replayer threw: {cause}");
@@ -196,7 +221,7 @@ impl Renderer {
                 }
             }
             Err(error @ (RenderError::Timeout { .. } | RenderError::Browser(_))) => {
-                // A browser that stopped answering is not reused.
+                // A browser that timed out or failed a protocol call is not reused.
                 if let Some(stuck) = slot.take() {
                     stuck.shutdown().await;
                 }
@@ -222,7 +247,8 @@ impl Renderer {
         }
         if slot.is_none() {
             let (width, height) = (self.settings.width, self.settings.height);
-            let mut worker = Worker::launch(&self.settings.chromium, width, height, timeout).await?;
+            let mut worker =
+                Worker::launch(&self.settings.chromium, width, height, timeout).await?;
             self.pid.store(worker.pid().unwrap_or(0), Ordering::Relaxed);
             *slot = Some(worker);
         }

@@ -129,7 +129,11 @@ mod tests {
                 json!({"type": 3, "timestamp": 0, "windowId": "b"}),
             ],
         );
-        let ids: Vec<_> = session.windows.iter().map(|w| w.window_id.as_str()).collect();
+        let ids: Vec<_> = session
+            .windows
+            .iter()
+            .map(|w| w.window_id.as_str())
+            .collect();
         assert_eq!(ids, vec!["b", "a"]);
     }
 
@@ -147,7 +151,11 @@ mod tests {
 
     #[test]
     fn data_fields_of_deep_snapshot() {
-        let deep = format!("{{\"source\":3,\"node\":{}1{}}}", "[".repeat(500), "]".repeat(500));
+        let deep = format!(
+            "{{\"source\":3,\"node\":{}1{}}}",
+            "[".repeat(500),
+            "]".repeat(500)
+        );
         assert_eq!(data_fields(&deep).source, Some(3));
     }
 }

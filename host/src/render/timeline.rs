@@ -144,7 +144,14 @@ impl Timeline {
             };
             for event in &window.events {
                 let at_ms = (event.timestamp - session_start) as u64;
-                read_event(event, at_ms, index, &mut facts, &mut active, &mut interactions);
+                read_event(
+                    event,
+                    at_ms,
+                    index,
+                    &mut facts,
+                    &mut active,
+                    &mut interactions,
+                );
             }
             windows.push(facts);
         }

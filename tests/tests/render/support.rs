@@ -37,12 +37,12 @@ pub fn renderer(settings: RenderSettings) -> Renderer {
     Renderer::new(settings).expect("player assets are installed (npm ci --prefix host/player)")
 }
 
-/// An element node of rrweb's serialized DOM.
+/// Builds an element node of rrweb's serialized DOM.
 pub fn element(id: u64, tag: &str, attributes: Value, children: Vec<Value>) -> Value {
     json!({"type": 2, "id": id, "tagName": tag, "attributes": attributes, "childNodes": children})
 }
 
-/// A FullSnapshot event whose document is `<html><head>{head}</head><body>{body}</body>`.
+/// Builds a FullSnapshot event whose document is `<html><head>{head}</head><body>{body}</body>`.
 /// Ids 1 to 5 are the document, doctype, html, head and body.
 pub fn full_snapshot(at: i64, body_style: &str, head: Vec<Value>, body: Vec<Value>) -> Value {
     let html = element(
@@ -65,22 +65,22 @@ pub fn full_snapshot(at: i64, body_style: &str, head: Vec<Value>, body: Vec<Valu
     })
 }
 
-/// A Meta event.
+/// Builds a Meta event.
 pub fn meta(at: i64, href: &str) -> Value {
     json!({"type": 4, "timestamp": at, "data": {"href": href, "width": 1280, "height": 688}})
 }
 
-/// A mouse move to (x, y) over node 5.
+/// Builds a mouse move to (x, y) over node 5.
 pub fn mouse_move(at: i64, x: i64, y: i64) -> Value {
     json!({"type": 3, "timestamp": at, "data": {"source": 1, "positions": [{"x": x, "y": y, "id": 5, "timeOffset": 0}]}})
 }
 
-/// A click at (x, y) on node 5.
+/// Builds a click at (x, y) on node 5.
 pub fn click(at: i64, x: i64, y: i64) -> Value {
     json!({"type": 3, "timestamp": at, "data": {"source": 2, "type": 2, "id": 5, "x": x, "y": y}})
 }
 
-/// A Mutation setting the body's `style` attribute.
+/// Builds a Mutation that sets the body's `style` attribute.
 pub fn body_style(at: i64, style: &str) -> Value {
     json!({"type": 3, "timestamp": at, "data": {
         "source": 0, "texts": [], "removes": [], "adds": [],
