@@ -2,6 +2,7 @@
 //! (model providers, PostHog, webhook receivers) and fresh databases.
 
 pub mod database;
+pub mod posthog;
 pub mod receiver;
 pub mod rig;
 pub mod standin;

@@ -146,6 +146,11 @@ async fn run_item(shared: &Shared, session: &Session, item: &WorkItem) -> anyhow
             .await?);
     };
     let definition = scanners::definition(&stored)?;
+    // The budget is checked while holding the permit, so runs of this daemon cannot overtake
+    // each other between check and claim.
+    // NOTE: daemons sharing a database check independently, so together they can overshoot a
+    // budget by up to the number of model calls in flight.
+    let _permit = shared.model_permits.acquire().await?;
     if item.trigger == Trigger::Schedule {
         let budget = shared.config.daemon.budgets.for_scanner(&stored.id);
         let may_run = definition.enabled
@@ -176,7 +181,6 @@ async fn run_item(shared: &Shared, session: &Session, item: &WorkItem) -> anyhow
         triggered_by_user_id: item.triggered_by_user_id.clone(),
         rerun: false,
     };
-    let _permit = shared.model_permits.acquire().await?;
     let started = Instant::now();
     let outcome = shared.render_slots.first().observe(session, &job).await;
     shared

@@ -10,7 +10,7 @@
 //! compare-and-set on the lease columns on both backends, so a row is never held by two workers.
 
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use super::{now_ms, Backend, Store, StoreError, Trigger};
 
@@ -79,46 +79,29 @@ impl Store {
     ) -> Result<Option<TakenWork>, StoreError> {
         // A lost race (another worker took the rows between the pick and the update) picks again.
         for _ in 0..4 {
-            let now = now_ms();
-            let mut transaction = self.pool.begin().await?;
-            let lock = match self.backend {
-                Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-                Backend::Sqlite => "",
+            let taken = match self.backend {
+                // The row lock keeps other daemons off the picked row until the update commits.
+                Backend::Postgres => {
+                    let mut transaction = self.pool.begin().await?;
+                    let taken =
+                        pick_and_take(&mut transaction, " FOR UPDATE SKIP LOCKED", owner, lease_ms)
+                            .await?;
+                    transaction.commit().await?;
+                    taken
+                }
+                // SQLite fails a read transaction that turns into a write at once with
+                // SQLITE_BUSY, without waiting; outside a transaction each statement waits for
+                // the lock, and the update's WHERE is the compare-and-set.
+                Backend::Sqlite => {
+                    let mut connection = self.pool.acquire().await?;
+                    pick_and_take(&mut connection, "", owner, lease_ms).await?
+                }
             };
-            let pick = format!(
-                "SELECT session_id FROM work_queue \
-                 WHERE taken_until_ms IS NULL OR taken_until_ms < $1 \
-                 ORDER BY enqueued_at_ms, session_id, scanner_id LIMIT 1{lock}"
-            );
-            let Some(row) = sqlx::query(&pick)
-                .bind(now)
-                .fetch_optional(&mut *transaction)
-                .await?
-            else {
-                return Ok(None);
-            };
-            let session_id: String = row.try_get("session_id")?;
-            let rows = sqlx::query(
-                "UPDATE work_queue SET taken_by = $1, taken_until_ms = $2, takes = takes + 1 \
-                 WHERE session_id = $3 AND (taken_until_ms IS NULL OR taken_until_ms < $4) \
-                 RETURNING scanner_id, session_id, triggered_by, triggered_by_user_id, takes",
-            )
-            .bind(owner)
-            .bind(now + lease_ms)
-            .bind(&session_id)
-            .bind(now)
-            .fetch_all(&mut *transaction)
-            .await?;
-            transaction.commit().await?;
-            if rows.is_empty() {
-                continue;
+            match taken {
+                Take::Empty => return Ok(None),
+                Take::Lost => continue,
+                Take::Taken(work) => return Ok(Some(work)),
             }
-            let mut items = rows
-                .iter()
-                .map(item_from_row)
-                .collect::<Result<Vec<_>, _>>()?;
-            items.sort_by(|a, b| a.scanner_id.cmp(&b.scanner_id));
-            return Ok(Some(TakenWork { session_id, items }));
         }
         Ok(None)
     }
@@ -244,6 +227,56 @@ impl Store {
         .await?;
         Ok((row.try_get("total")?, row.try_get("taken")?))
     }
+}
+
+/// The result of one pick.
+enum Take {
+    Empty,
+    Lost,
+    Taken(TakenWork),
+}
+
+/// Picks the session queued longest ago and takes its available rows.
+async fn pick_and_take(
+    connection: &mut AnyConnection,
+    lock: &str,
+    owner: &str,
+    lease_ms: i64,
+) -> Result<Take, StoreError> {
+    let now = now_ms();
+    let pick = format!(
+        "SELECT session_id FROM work_queue \
+         WHERE taken_until_ms IS NULL OR taken_until_ms < $1 \
+         ORDER BY enqueued_at_ms, session_id, scanner_id LIMIT 1{lock}"
+    );
+    let Some(row) = sqlx::query(&pick)
+        .bind(now)
+        .fetch_optional(&mut *connection)
+        .await?
+    else {
+        return Ok(Take::Empty);
+    };
+    let session_id: String = row.try_get("session_id")?;
+    let rows = sqlx::query(
+        "UPDATE work_queue SET taken_by = $1, taken_until_ms = $2, takes = takes + 1 \
+         WHERE session_id = $3 AND (taken_until_ms IS NULL OR taken_until_ms < $4) \
+         RETURNING scanner_id, session_id, triggered_by, triggered_by_user_id, takes",
+    )
+    .bind(owner)
+    .bind(now + lease_ms)
+    .bind(&session_id)
+    .bind(now)
+    .fetch_all(&mut *connection)
+    .await?;
+    if rows.is_empty() {
+        return Ok(Take::Lost);
+    }
+    let mut items = rows
+        .iter()
+        .map(item_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    items.sort_by(|a, b| a.scanner_id.cmp(&b.scanner_id));
+    Ok(Take::Taken(TakenWork { session_id, items }))
 }
 
 fn item_from_row(row: &AnyRow) -> Result<WorkItem, StoreError> {

@@ -1,0 +1,162 @@
+//! The `replay-vision daemon` binary as a child process: killed with SIGKILL mid-run and
+//! restarted several times, it loses and doubles nothing; stopped with SIGTERM, it leaves no
+//! work running. The binary comes from `cargo build -p replay-vision`, which `make test` runs.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use replay_vision::store::{ObservationState, Store};
+
+use super::support::{monitor, queued_pairs, Fixture};
+
+/// The `replay-vision` binary beside this test binary's folder.
+fn binary() -> PathBuf {
+    let test = std::env::current_exe().expect("test binary path");
+    let path = test
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target folder")
+        .join("replay-vision");
+    assert!(
+        path.exists(),
+        "{} is missing; run `cargo build -p replay-vision` first",
+        path.display()
+    );
+    path
+}
+
+const FAST_TIMERS: &str = "sweep_interval_s = 0.3\npoll_interval_s = 0.3\n\
+    delivery_interval_s = 0.3\nlease_s = 2.0\nheartbeat_s = 0.5\nmax_lease_expiries = 20\n\
+    drain_timeout_s = 20.0\nmodel_concurrency = 2\n";
+
+fn start(fixture: &Fixture, run: usize) -> Child {
+    let config = fixture.folder.path().join("replay-vision.toml");
+    std::fs::write(&config, fixture.config_toml(FAST_TIMERS)).expect("write config");
+    let log = std::fs::File::create(fixture.folder.path().join(format!("daemon-{run}.log")))
+        .expect("log file");
+    Command::new(binary())
+        .args(["--config", &config.display().to_string(), "daemon"])
+        .env("RUST_LOG", "replay_vision=info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start the daemon binary")
+}
+
+async fn final_count(store: &Store) -> usize {
+    store
+        .list_observations(&Default::default())
+        .await
+        .expect("list observations")
+        .iter()
+        .filter(|o| o.state.is_final())
+        .count()
+}
+
+/// Waits until `done` holds or `limit` passes; returns whether it held.
+async fn wait_for<F, Fut>(limit: Duration, mut done: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if done().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+fn terminate(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -TERM failed");
+}
+
+#[tokio::test]
+async fn sigkill_restarts_lose_nothing() {
+    let fixture = Fixture::sqlite().await;
+    fixture.add_scanner("a.toml", &monitor("A", 1.0));
+    fixture.add_scanner("b.toml", &monitor("B", 1.0));
+    let sessions = 4;
+    for i in 0..sessions {
+        fixture.add_session(&format!("s{i}"));
+    }
+    let store = &fixture.store.store;
+
+    for run in 0..3 {
+        let before = final_count(store).await;
+        let mut child = start(&fixture, run);
+        // Kill once the run has made some progress, or after a while when it has not.
+        wait_for(Duration::from_secs(20), || async {
+            final_count(store).await > before
+        })
+        .await;
+        child.kill().expect("SIGKILL the daemon");
+        child.wait().expect("reap the daemon");
+    }
+    assert!(
+        final_count(store).await < 2 * sessions,
+        "the kills land before the work is done, or the test proves nothing"
+    );
+    let mut child = start(&fixture, 3);
+    let finished = wait_for(Duration::from_secs(90), || async {
+        final_count(store).await == 2 * sessions
+            && store.undelivered_count().await.unwrap_or(1) == 0
+    })
+    .await;
+    terminate(&child);
+    child.wait().expect("reap the daemon");
+
+    assert!(finished, "every pair ends within the time limit");
+    let observations = store.list_observations(&Default::default()).await.unwrap();
+    assert_eq!(observations.len(), 2 * sessions, "one observation per pair");
+    for observation in &observations {
+        assert_eq!(
+            observation.state,
+            ObservationState::Succeeded,
+            "{observation:?}"
+        );
+    }
+    let events = store.events("$recording_observed").await.unwrap();
+    assert_eq!(events.len(), 2 * sessions, "one event per observation");
+    assert!(queued_pairs(store).await.is_empty());
+}
+
+#[tokio::test]
+async fn sigterm_drains_work() {
+    let fixture = Fixture::sqlite().await;
+    fixture.add_scanner("a.toml", &monitor("A", 1.0));
+    for i in 0..3 {
+        fixture.add_session(&format!("s{i}"));
+    }
+    let store = &fixture.store.store;
+    let mut child = start(&fixture, 0);
+    let started = wait_for(Duration::from_secs(30), || async {
+        !store
+            .list_observations(&Default::default())
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    })
+    .await;
+    assert!(started, "the daemon starts work");
+
+    terminate(&child);
+    let status = child.wait().expect("reap the daemon");
+
+    assert!(status.success(), "the daemon exits cleanly: {status}");
+    let observations = store.list_observations(&Default::default()).await.unwrap();
+    let running: Vec<_> = observations
+        .iter()
+        .filter(|o| o.state == ObservationState::Running)
+        .collect();
+    assert!(running.is_empty(), "nothing is left running: {running:?}");
+    let (_, taken) = store.queue_depth().await.unwrap();
+    assert_eq!(taken, 0, "no queued pair is left taken");
+}
