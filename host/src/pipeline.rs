@@ -1,12 +1,13 @@
 //! The pipeline of one observation: one scanner applied to one session.
 //!
-//! In order: the session's eligibility (an ineligible session is stored as such, with no
-//! render, no model call and no cost); the scanner type's `matches` on the scanner's filters (a
-//! session the filters do not select gets no observation); the claim in the store (one
-//! observation per scanner and session); the render, cached and shared by every scanner; for
-//! each step of the type, its prompt, the model call and `parse-output`, with one re-prompt that
-//! quotes the validation error; citations mapped to session time; and the stored result with
-//! its `$recording_observed` event queued for the sinks in the same transaction.
+//! The steps run in this order. An ineligible session is stored as such, with no render, no
+//! model call and no cost. The scanner type's `matches` decides whether the scanner's filters
+//! select the session; a session they do not select gets no observation. The store then grants
+//! a claim, since there is one observation per scanner and session. The render is cached and
+//! shared by every scanner. Each step of the type gets its prompt, a model call and
+//! `parse-output`, with one re-prompt that quotes a validation error. Citations are mapped to
+//! session time, and the result is stored with its `$recording_observed` event queued for the
+//! sinks in the same transaction.
 //!
 //! Without a model the pipeline stops before the call: it writes the video, the exact request
 //! and a cost estimate, and stores nothing.
@@ -61,7 +62,7 @@ impl Session {
         }
     }
 
-    /// The session id.
+    /// Returns the session id.
     pub fn id(&self) -> &str {
         &self.analysis.session_id
     }
@@ -84,18 +85,18 @@ pub struct PipelineOptions {
     pub lease_ms: i64,
     /// Expired leases after which an observation ends `orphaned`. The default is 3.
     pub max_lease_expiries: i64,
-    /// Where dry runs write their request and estimate.
+    /// Folder for the request and estimate of each dry run.
     pub dry_run_dir: PathBuf,
     /// The provider name and model recorded when no model is configured.
     pub dry_run_provider: String,
     pub dry_run_model: String,
     /// The provider configuration, for the exact request body of a dry run.
     pub provider_config: crate::config::ProviderConfig,
-    /// How the model samples the video unless the scanner type asks otherwise.
+    /// Video sampling for the model, unless the scanner type sets its own.
     pub media: MediaSettings,
 }
 
-/// What happened to one (scanner, session) pair.
+/// The result of running one scanner on one session.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
@@ -103,7 +104,7 @@ pub enum Outcome {
     Stored { observation: Observation },
     /// The observation was already final; nothing ran.
     AlreadyFinal { observation: Observation },
-    /// Another worker holds the observation.
+    /// Another worker has a live lease on the observation.
     Busy { observation: Observation },
     /// The scanner's filters do not select this session; nothing is stored.
     NotMatched { session_id: String, reason: String },
@@ -133,7 +134,7 @@ pub struct Pipeline {
     options: PipelineOptions,
 }
 
-/// Why an observation failed, with the failure kind the store records.
+/// The cause of a failed observation, with the failure kind the store records.
 #[derive(Debug)]
 pub(crate) struct StepFailure {
     pub kind: &'static str,
@@ -160,12 +161,12 @@ impl Pipeline {
         }
     }
 
-    /// The store observations go to.
+    /// Returns the store that observations go to.
     pub fn store(&self) -> &Store {
         &self.store
     }
 
-    /// The configured sinks.
+    /// Returns the configured sinks.
     pub fn sinks(&self) -> &[Sink] {
         &self.sinks
     }
@@ -175,14 +176,14 @@ impl Pipeline {
         self.renderer.shutdown().await;
     }
 
-    /// Whether a model is configured (otherwise every run is a dry run).
+    /// Returns whether a model is configured; without one every run is a dry run.
     pub fn has_model(&self) -> bool {
         self.model.is_some()
     }
 
-    /// Runs one scanner on one session. Errors are problems with the scanner itself (unknown
-    /// type, invalid config) or the store; everything that goes wrong with this session is a
-    /// stored failure instead.
+    /// Runs one scanner on one session. An `Err` means a problem with the scanner itself (an
+    /// unknown type, an invalid config) or with the store. Anything that goes wrong with this
+    /// session is stored as a failure instead.
     pub async fn observe(&self, session: &Session, job: &Job<'_>) -> anyhow::Result<Outcome> {
         let scanner = job.scanner;
         let scanner_type = self.types.get(&scanner.scanner_type)?;

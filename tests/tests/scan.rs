@@ -283,11 +283,44 @@ async fn ineligible_kinds_make_no_call() {
     let observation = stored(rig.observe(&session, &scanner(MONITOR)).await);
     assert_eq!(observation.error_kind.as_deref(), Some("no_recording"));
 
+    let moves_only = replay_vision::recording::load_bytes("moves-only.json", &mouse_moves_only())
+        .expect("the synthetic recording loads");
+    let session = replay_vision::pipeline::Session::new(moves_only, &AnalysisOptions::default());
+    let monitor = scanner(&MONITOR.replace("Dead ends", "Dead ends moves"));
+    let observation = stored(rig.observe(&session, &monitor).await);
+    assert_eq!(observation.error_kind.as_deref(), Some("no_events"));
+
     assert!(
         rig.standin.model_requests().is_empty(),
         "no ineligible session reaches the model"
     );
     assert!(rig.delivered_events().await.is_empty());
+}
+
+/// A page with no Meta event where the mouse moves for 20 s and nothing else happens: active
+/// and long enough, but with no user action in the event log.
+fn mouse_moves_only() -> Vec<u8> {
+    let start = 1_700_000_000_000_i64;
+    let mut events = vec![serde_json::json!({
+        "type": 2,
+        "timestamp": start,
+        "data": {
+            "node": {"type": 0, "id": 1, "childNodes": [
+                {"type": 2, "id": 2, "tagName": "html", "attributes": {}, "childNodes": [
+                    {"type": 2, "id": 3, "tagName": "body", "attributes": {}, "childNodes": []}
+                ]}
+            ]},
+            "initialOffset": {"top": 0, "left": 0}
+        }
+    })];
+    for step in 1..=40 {
+        events.push(serde_json::json!({
+            "type": 3,
+            "timestamp": start + step * 500,
+            "data": {"source": 1, "positions": [{"x": step * 10, "y": 100, "id": 3, "timeOffset": 0}]}
+        }));
+    }
+    serde_json::to_vec(&events).unwrap()
 }
 
 #[tokio::test]
