@@ -2,9 +2,9 @@
 """Builds a large synthetic recording for the loading benchmark.
 
 The recording is a plain rrweb JSON array made of the real fixtures in
-tests/data/recordings/, repeated one after another with their timestamps shifted so that the
-copies form one continuous session (each copy starts 1 s after the previous one ends). The
-output is not committed; build it where the benchmark reads it:
+tests/data/recordings/, repeated one after another. Timestamps are shifted so that the copies
+form one continuous session, each copy starting 1 s after the previous one ends. The output
+is not committed; build it where the benchmark reads it:
 
     python3 scripts/make-large-recording.py /tmp/large-recording.json --size-mb 200
 """

@@ -40,8 +40,8 @@ struct WindowReport<'a> {
     events: usize,
 }
 
-/// Inspects every file; a file that fails to load is reported on standard error and the
-/// command goes on with the rest, then exits with status 1.
+/// Inspects every file. A file that fails to load is reported on standard error, the command
+/// goes on with the rest, and the exit status is then 1.
 pub async fn run(args: Args, config_path: Option<&Path>) -> anyhow::Result<ExitCode> {
     let config = Config::load(config_path)?;
     let options = AnalysisOptions {
@@ -106,7 +106,7 @@ fn report<'a>(file: &Path, recording: &'a Recording, analysis: &'a Analysis) -> 
     }
 }
 
-/// The text report of one file.
+/// Formats the text report of one file.
 fn describe(file: &Path, recording: &Recording, analysis: &Analysis) -> String {
     let mut lines = vec![format!("{}", file.display())];
     lines.push(format!(

@@ -1,6 +1,7 @@
-//! Analysis of a loaded recording: when the user was active, what they did (the event log the
-//! model reads), which window and URL were in front at each instant, metadata for scanner
-//! filters, and whether the session is worth a model call at all (eligibility).
+//! Analysis of a loaded recording. It finds when the user was active and what they did (the
+//! event log the model reads). It also tracks which window and URL were in front at each
+//! instant, collects metadata for scanner filters, and decides whether the session is worth a
+//! model call at all (eligibility).
 //!
 //! Times in an [`Analysis`] are session time, milliseconds since the first event, except
 //! [`Analysis::start_ms`] and [`Analysis::end_ms`], which are Unix epoch milliseconds.
@@ -200,14 +201,14 @@ pub struct LogEntry {
     /// Index into [`Recording::windows`].
     pub window: usize,
     pub kind: LogKind,
-    /// The element acted on, when the entry has one and the mirror knows it.
+    /// The element acted on, when the entry has one and the mirror contains it.
     pub target: Option<Target>,
-    /// What else the entry says: the input value (or `(masked)`), the URL, the scroll
+    /// Further facts of the entry: the input value (or `(masked)`), the URL, the scroll
     /// position, the console message, the failed request, the custom event's tag.
     pub detail: Option<String>,
 }
 
-/// What scanner filters can match on. Device, browser, OS and country come from PostHog
+/// Session facts that scanner filters match on. Device, browser, OS and country come from PostHog
 /// properties (`$device_type`, `$browser`, `$os`, `$geoip_country_code`) on Custom events in the
 /// stream, so they are `None` for plain rrweb recordings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -223,7 +224,7 @@ pub struct SessionMetadata {
     pub window_count: usize,
 }
 
-/// Why a session gets no model call, in the order the checks run.
+/// Reason a session gets no model call, in the order the checks run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IneligibleKind {
@@ -340,7 +341,8 @@ impl Analysis {
 
 /// Analyses a recording: activity, event log, window and URL timelines, metadata and
 /// eligibility. Events the mirror cannot place (a mutation for an unknown node, a malformed
-/// `data`) are skipped with a debug log; the analysis never fails.
+/// `data`) are skipped with a debug log, so the analysis returns a result for every recording
+/// the loader accepted.
 pub fn analyze(recording: &Recording, options: &AnalysisOptions) -> Analysis {
     let events = recording.events();
     let start_ms = events.first().map_or(0, |(_, event)| event.timestamp);

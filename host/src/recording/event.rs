@@ -16,7 +16,7 @@ pub enum EventType {
     Load,
     /// 2: a serialized copy of the whole document.
     FullSnapshot,
-    /// 3: a change or user input; `data.source` says which ([`IncrementalSource`]).
+    /// 3: a change or user input, whose kind is `data.source` ([`IncrementalSource`]).
     IncrementalSnapshot,
     /// 4: page URL (`href`) and viewport size; comes just before a FullSnapshot.
     Meta,
@@ -240,9 +240,9 @@ pub enum Container {
 /// A loaded session: its events per window and where they came from.
 #[derive(Debug, Clone)]
 pub struct Recording {
-    /// PostHog's session id when the input carries one (an export's `data.id`); otherwise the
-    /// first 32 hex digits of [`Recording::content_hash`], so loading the same events twice
-    /// names the same session.
+    /// PostHog's session id when the input carries one (an export's `data.id`). Otherwise it
+    /// is the first 32 hex digits of [`Recording::content_hash`], so loading the same events
+    /// twice names the same session.
     pub session_id: String,
     /// The detected outer shape.
     pub format: Format,

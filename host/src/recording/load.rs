@@ -142,7 +142,8 @@ pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Recording, LoadEr
         name: name.clone(),
         source,
     })?;
-    load_reader(&name, file, options)
+    let size = file.metadata().ok().map(|metadata| metadata.len());
+    load_reader(&name, file, size, options)
 }
 
 /// Loads a recording from bytes already in memory; `name` appears in error messages.
@@ -156,15 +157,18 @@ pub fn load_bytes_with(
     bytes: &[u8],
     options: &LoadOptions,
 ) -> Result<Recording, LoadError> {
-    load_reader(name, bytes, options)
+    load_reader(name, bytes, Some(bytes.len() as u64), options)
 }
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const SNAPPY_STREAM_ID: &[u8] = b"\xff\x06\x00\x00sNaPpY";
 
+/// `size` is the input's length when known; for plain input it sizes the read buffer up front,
+/// so that a large document is not copied while the buffer grows.
 fn load_reader<R: Read>(
     name: &str,
     reader: R,
+    size: Option<u64>,
     options: &LoadOptions,
 ) -> Result<Recording, LoadError> {
     let io_error = |source| LoadError::Io {
@@ -193,7 +197,13 @@ fn load_reader<R: Read>(
     let mut reader = BufReader::with_capacity(1 << 20, capped);
     let mut assembler = Assembler::new(name, options);
     let mut state = Detected::default();
-    read_tops(name, &mut reader, |top| {
+    // Reserved pages that are never written stay out of the resident set, so reserving the
+    // whole size costs JSON-lines input nothing.
+    let reserve = match container {
+        Container::Plain => size.unwrap_or(0).min(options.max_input_bytes) as usize + 1,
+        Container::Gzip | Container::SnappyFramed => 0,
+    };
+    read_tops(name, &mut reader, reserve, |top| {
         accept(&mut assembler, &mut state, name, top)
     })?;
     let format = state.format.ok_or_else(|| LoadError::Empty {
@@ -217,9 +227,10 @@ fn load_reader<R: Read>(
 fn read_tops<R: BufRead>(
     name: &str,
     reader: &mut R,
+    reserve: usize,
     mut accept: impl FnMut(Top) -> Result<(), LoadError>,
 ) -> Result<(), LoadError> {
-    let mut line = Vec::new();
+    let mut line = Vec::with_capacity(reserve);
     let mut line_number = 0usize;
     let mut seen_value = false;
     loop {

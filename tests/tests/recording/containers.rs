@@ -12,8 +12,11 @@ use crate::{data, load};
 const BLOB: &str = "recordings/posthog-blob-jsonl-two-windows.jsonl";
 const CHALK: &str = "recordings/chalk-ci-automated-todo-entry.json";
 
+/// An event as `(timestamp, type, data)`.
+type EventValue = (i64, u64, Value);
+
 /// Window ids and events as JSON values, so formatting differences cannot hide a change.
-fn events_as_values(recording: &Recording) -> Vec<(String, Vec<(i64, u64, Value)>)> {
+fn events_as_values(recording: &Recording) -> Vec<(String, Vec<EventValue>)> {
     recording
         .windows
         .iter()

@@ -1,6 +1,6 @@
-//! A DOM mirror for one window: the node tree rebuilt from FullSnapshot and Mutation events,
-//! keeping only what names an element to a reader (tag, a few attributes, short text). It lets
-//! the event log say what a click hit as the page was at that moment.
+//! A DOM mirror for one window: the node tree rebuilt from FullSnapshot and Mutation events.
+//! It keeps only what names an element to a reader (tag, a few attributes, short text), so the
+//! event log can describe the element a click hit as the page was at that moment.
 
 mod parse;
 
@@ -30,7 +30,11 @@ pub(super) struct Attributes {
 
 #[derive(Debug)]
 pub(super) enum NodeKind {
-    Element { tag: String, attributes: Attributes },
+    /// Attributes are boxed because text nodes, the most common kind, need none.
+    Element {
+        tag: String,
+        attributes: Box<Attributes>,
+    },
     Text(String),
     Other,
 }
@@ -46,7 +50,7 @@ pub(super) struct Node {
 #[derive(Debug, Default)]
 pub(super) struct Mirror {
     nodes: HashMap<NodeId, Node>,
-    /// Longest text kept per text node, in characters.
+    /// Maximum text kept per text node, in characters.
     text_limit: usize,
 }
 
@@ -137,14 +141,14 @@ impl Mirror {
     /// Mutable attributes of an element, or `None` when the node is unknown or not an element.
     pub(super) fn attributes_mut(&mut self, id: NodeId) -> Option<&mut Attributes> {
         match &mut self.nodes.get_mut(&id)?.kind {
-            NodeKind::Element { attributes, .. } => Some(attributes),
+            NodeKind::Element { attributes, .. } => Some(attributes.as_mut()),
             _ => None,
         }
     }
 
     fn element(&self, id: NodeId) -> Option<(&str, &Attributes)> {
         match &self.nodes.get(&id)?.kind {
-            NodeKind::Element { tag, attributes } => Some((tag, attributes)),
+            NodeKind::Element { tag, attributes } => Some((tag, attributes.as_ref())),
             _ => None,
         }
     }
@@ -164,14 +168,14 @@ impl Mirror {
         std::iter::successors(Some(id), |current| self.nodes.get(current)?.parent).take(4096)
     }
 
-    /// Whether the element is a password field, or a text field with rrweb's masking
-    /// attribute; values typed there are never shown.
+    /// Returns whether the element is a password input. The event log never shows values
+    /// typed there.
     pub fn is_password(&self, id: NodeId) -> bool {
         self.element(id)
             .is_some_and(|(_, attributes)| attributes.input_type.as_deref() == Some("password"))
     }
 
-    /// Whether the element edits text (text-like inputs, textarea, contenteditable). Triple
+    /// Returns whether the element edits text (text-like inputs, textarea, contenteditable). Triple
     /// clicks there select text, so they are not rage clicks.
     pub fn is_text_field(&self, id: NodeId) -> bool {
         let Some(element) = self.element_id(id) else {
@@ -190,7 +194,7 @@ impl Mirror {
         })
     }
 
-    /// Whether the element is a form control (or a label, or inside contenteditable). Clicking
+    /// Returns whether the element is a form control (or a label, or inside contenteditable). Clicking
     /// one focuses or toggles it without changing the DOM, so such clicks are never dead.
     pub fn is_form_control(&self, id: NodeId) -> bool {
         let Some(element) = self.element_id(id) else {
@@ -329,7 +333,7 @@ mod tests {
     fn element(tag: &str) -> NodeKind {
         NodeKind::Element {
             tag: tag.to_owned(),
-            attributes: Attributes::default(),
+            attributes: Box::default(),
         }
     }
 

@@ -6,8 +6,8 @@
 //!   not count, because a triple click there selects text.
 //! - dead click: a click followed in its window by no DOM mutation and no navigation within
 //!   `dead_click_mutation_ms`, and no scroll or selection change within
-//!   `dead_click_scroll_ms`. Clicks on links and form controls are exempt (focusing a field
-//!   changes no DOM), a window switch within 1 s either side shows the click worked, and a
+//!   `dead_click_scroll_ms`. Clicks on links and form controls are exempt, because focusing a
+//!   field changes no DOM. A window switch within 1 s either side shows the click worked. A
 //!   click too close to the end of the recording to judge is never dead.
 
 use super::walk::{Click, Reactions};

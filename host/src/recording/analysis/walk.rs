@@ -1,6 +1,6 @@
-//! One pass over the merged events of all windows: keeps a DOM mirror per window, and turns
-//! user input, navigations, plugin and custom events into log entries, while collecting what
-//! the later steps need (input instants, reactions to clicks, window and URL timelines).
+//! One pass over the merged events of all windows. It keeps a DOM mirror per window and turns
+//! user input, navigations, plugin and custom events into log entries. It also collects what
+//! the later steps need: input instants, reactions to clicks, window and URL timelines.
 
 mod custom;
 mod incremental;
@@ -34,7 +34,7 @@ pub(super) struct Reactions {
     pub navigations: Vec<i64>,
 }
 
-/// What a walk produces.
+/// The output of a walk.
 pub(super) struct Walked {
     pub log: Vec<LogEntry>,
     pub activity_ms: Vec<i64>,

@@ -1,8 +1,13 @@
 //! Feeding the mirror from rrweb JSON. Serialized nodes are parsed straight into the mirror by a
-//! seeded visitor, keeping only the attributes and text the mirror uses. The visitor recurses
-//! once per DOM level; the loader has already rejected `data` nesting past
-//! `LoadOptions::max_depth`, so the recursion is bounded, and serde_json's own limit of 128 is
-//! switched off because real pages nest deeper.
+//! seeded visitor, keeping only the attributes and text the mirror uses.
+//!
+//! The visitor recurses once per DOM level. serde_json's own limit of 128 levels is switched
+//! off because real pages nest deeper. The loader has already rejected `data` nesting past
+//! `LoadOptions::max_depth` (1000 by default), which bounds the recursion.
+//!
+//! NOTE: a caller that raises `max_depth` far above the default, or builds a `Recording` by
+//! hand with deeper data, can exhaust the thread's stack here. At the default, a test parses
+//! the deepest allowed tree on a 2 MiB test thread in a debug build.
 
 use std::fmt;
 
@@ -12,7 +17,7 @@ use serde_json::value::RawValue;
 
 use super::{Attributes, Mirror, NodeId, NodeKind};
 
-/// Why an event could not be applied; the caller logs it at debug level and goes on.
+/// Failure to apply an event. The caller logs it at debug level and goes on.
 #[derive(Debug, thiserror::Error)]
 pub(in crate::recording::analysis) enum ApplyError {
     #[error("malformed data: {0}")]
@@ -323,7 +328,10 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
             return Ok(None);
         };
         let kind = match (node_type, tag) {
-            (Some(2), Some(tag)) => NodeKind::Element { tag, attributes },
+            (Some(2), Some(tag)) => NodeKind::Element {
+                tag,
+                attributes: Box::new(attributes),
+            },
             (Some(3), _) => NodeKind::Text(text.unwrap_or_default()),
             _ => NodeKind::Other,
         };

@@ -137,7 +137,7 @@ impl Walker<'_> {
                 .find_map(|key| request.get(*key).and_then(Value::as_u64));
             let failed_flag = ["error", "failed"]
                 .iter()
-                .any(|key| request.get(*key).is_some_and(|value| truthy(value)));
+                .any(|key| request.get(*key).is_some_and(truthy));
             if !(status.is_some_and(|status| status >= 400) || failed_flag) {
                 continue;
             }
