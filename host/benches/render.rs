@@ -30,7 +30,8 @@ const FIXTURES: [&str; 8] = [
 const BASELINE_FIXTURE: &str = "posthog-com-homepage-desktop-scroll.json";
 /// The fixed sampling compared against: one frame per 8 s of active time.
 const FIXED_INTERVAL_MS: u64 = 8000;
-/// An interaction is covered by a frame at most this long after it.
+/// An interaction is covered by a frame at most this long after it. A frame at the
+/// interaction's own instant counts, because a frame shows every event up to its instant.
 const COVERAGE_MS: u64 = 1000;
 
 struct Row {
@@ -146,7 +147,7 @@ fn fixed_sampling(spans: &[Span]) -> Vec<u64> {
 fn covered(interactions: &[u64], frames: &[u64]) -> usize {
     interactions
         .iter()
-        .filter(|t| frames.iter().any(|f| *f > **t && *f - **t <= COVERAGE_MS))
+        .filter(|t| frames.iter().any(|f| *f >= **t && *f - **t <= COVERAGE_MS))
         .count()
 }
 

@@ -35,8 +35,10 @@ pub enum RemoteAssets {
     /// Every request of the replayed page fails. The default.
     #[default]
     Blocked,
-    /// `http` and `https` requests to hosts whose addresses are all public are fetched;
-    /// loopback, private, link-local and other special addresses are still refused.
+    /// `http` and `https` requests to hosts whose addresses are all public are fetched.
+    /// Loopback, private, link-local and other special addresses are still rejected.
+    // NOTE: relative URLs left in a recording resolve against the blank player page, not
+    // the recorded Meta `href`, so with this option only absolute URLs load.
     Public,
 }
 

@@ -239,7 +239,8 @@ mod tests {
         events.extend((1..=40).map(|k| mouse_move(k * 1000)));
         let frames = plan(&timeline(events), &FramePolicy::default());
         let largest_gap = frames.windows(2).map(|p| p[1].at_ms - p[0].at_ms).max();
-        assert_eq!(largest_gap, Some(8000));
+        assert!(largest_gap.unwrap() <= 8000, "{largest_gap:?}");
+        assert!(frames.len() >= 5, "{} frames", frames.len());
     }
 
     #[test]

@@ -14,6 +14,7 @@ use chromiumoxide::cdp::browser_protocol::page::{
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use chromiumoxide::Page;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
 use super::browser::Worker;
@@ -56,6 +57,19 @@ impl PlayerAssets {
             rrweb_js: read(RRWEB_JS)?,
             rrweb_css: read(RRWEB_CSS)?,
         })
+    }
+}
+
+impl PlayerAssets {
+    /// Returns a SHA-256 over the player's code (rrweb and this project's page), so a change
+    /// to either gives new cache keys.
+    pub(crate) fn fingerprint(&self) -> Vec<u8> {
+        let mut hasher = Sha256::new();
+        for part in [&self.rrweb_js, &self.rrweb_css, PLAYER_JS, PLAYER_CSS] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        hasher.finalize().to_vec()
     }
 }
 

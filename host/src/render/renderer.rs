@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, MutexGuard};
 
 use super::browser::Worker;
@@ -37,7 +36,7 @@ impl Renderer {
     /// the first render.
     pub fn new(settings: RenderSettings) -> Result<Renderer, RenderError> {
         let assets = PlayerAssets::read(&settings.player_dir)?;
-        let player_hash = Sha256::digest(format!("{assets:?}")).to_vec();
+        let player_hash = assets.fingerprint();
         Ok(Renderer {
             settings,
             assets,
