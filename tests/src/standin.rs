@@ -150,6 +150,14 @@ impl Shared {
             body_len: body.len(),
             status,
         };
+        if status >= 400 {
+            tracing::info!(
+                method,
+                path = uri.path(),
+                status,
+                "stand-in rejected a request"
+            );
+        }
         self.lock().requests.push(request);
     }
 
