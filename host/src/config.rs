@@ -19,8 +19,8 @@ pub const DEFAULT_FILE: &str = "replay-vision.toml";
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Where the SQLite store, the video cache and dry-run requests live. The default is
-    /// `.replay-vision` in the current directory.
+    /// Folder of the SQLite store and the dry-run requests. The default is `.replay-vision`
+    /// in the current directory.
     pub data_dir: PathBuf,
     pub store: StoreConfig,
     pub provider: ProviderConfig,
@@ -62,7 +62,7 @@ pub struct StoreConfig {
     pub url: Option<String>,
 }
 
-/// Which model answers, and how to reach it.
+/// The model to call, and how to reach it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProviderConfig {
@@ -90,7 +90,7 @@ impl Default for ProviderConfig {
 }
 
 impl ProviderConfig {
-    /// The environment variable that holds the chosen provider's key.
+    /// Returns the environment variable that contains the chosen provider's key.
     pub fn key_variable(&self) -> &str {
         match self.name.as_str() {
             "openai" => &self.openai.api_key_env,
@@ -115,7 +115,7 @@ impl ProviderConfig {
     }
 }
 
-/// Where `$recording_observed` events go.
+/// Destinations of `$recording_observed` events.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SinksConfig {
@@ -169,14 +169,14 @@ fn default_webhook_secret_env() -> String {
     "REPLAY_VISION_WEBHOOK_SECRET".into()
 }
 
-/// Where scanner types (`.wasm` components) are found besides the built-in ones.
+/// The folder of scanner types (`.wasm` components).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScannerTypesConfig {
     pub dir: Option<PathBuf>,
 }
 
-/// Where scanner files are found by name.
+/// The folder of scanner files that `--scanner NAME` searches.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScannersConfig {
@@ -234,7 +234,7 @@ impl Config {
         Ok(toml::from_str(text)?)
     }
 
-    /// The store URL, defaulting to a SQLite file in the data folder.
+    /// Returns the store URL, by default a SQLite file in the data folder.
     pub fn store_url(&self) -> String {
         match &self.store.url {
             Some(url) => url.clone(),
@@ -245,7 +245,7 @@ impl Config {
         }
     }
 
-    /// The analysis thresholds, with the eligibility section applied.
+    /// Returns the analysis thresholds, with the eligibility section applied.
     pub fn analysis_options(&self) -> AnalysisOptions {
         AnalysisOptions {
             min_duration_ms: (self.eligibility.min_duration_s * 1000.0) as i64,

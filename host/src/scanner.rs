@@ -26,7 +26,8 @@ pub struct ScannerDefinition {
     pub scanner_type: String,
     /// Type-specific configuration; always has `prompt`.
     pub config: serde_json::Value,
-    /// Which sessions the scanner applies to; empty applies to every eligible session.
+    /// Conditions on the sessions the scanner applies to. Empty filters select every eligible
+    /// session.
     #[serde(default = "empty_object")]
     pub filters: serde_json::Value,
     /// Share of matching sessions to observe, 0 to 1 (0 pauses the scanner).
@@ -133,7 +134,7 @@ impl ScannerDefinition {
         Ok(())
     }
 
-    /// The scanner's id: its name in lower case, runs of other characters turned into `-`.
+    /// Returns the scanner's id: its name in lower case, runs of other characters as `-`.
     pub fn id(&self) -> String {
         slug(&self.name)
     }
@@ -151,7 +152,7 @@ impl ScannerDefinition {
         hex::encode(Sha256::digest(fields.to_string().as_bytes()))
     }
 
-    /// The definition as JSON, as stored in the observation's frozen snapshot.
+    /// Returns the definition as JSON, as stored in the observation's frozen snapshot.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).expect("a scanner definition always serialises")
     }
@@ -251,7 +252,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The TOML text of a template.
+/// Returns the TOML text of a template.
 pub fn template(name: &str) -> Option<&'static str> {
     TEMPLATES
         .iter()
@@ -259,7 +260,7 @@ pub fn template(name: &str) -> Option<&'static str> {
         .map(|(_, text)| *text)
 }
 
-/// Where a scanner definition came from.
+/// The origin of a scanner definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScannerSource {
     File(std::path::PathBuf),
@@ -309,7 +310,7 @@ pub fn resolve(
     })
 }
 
-/// The `.toml` files directly inside `dir`, sorted; none when it does not exist.
+/// Lists the `.toml` files directly inside `dir`, sorted, or none when it does not exist.
 pub fn scanner_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();

@@ -15,7 +15,7 @@ use crate::store::{OutboundEvent, Store};
 
 pub use http::{sign as sign_webhook, PostHogCapture, Webhook, SIGNATURE_HEADER};
 
-/// Why a delivery failed; every failure is retried later.
+/// The cause of a failed delivery. Every failed delivery is retried later.
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
     #[error("cannot write to {path}: {source}")]
@@ -54,7 +54,7 @@ pub enum Sink {
 }
 
 impl Sink {
-    /// The name the outbox uses for this sink.
+    /// Returns the name the outbox uses for this sink.
     pub fn name(&self) -> &'static str {
         match self {
             Sink::Events => "events",
@@ -97,7 +97,7 @@ fn append_json_line(path: &PathBuf, event: &OutboundEvent) -> Result<(), SinkErr
     file.write_all(&line).map_err(file_error)
 }
 
-/// What one pass over the outbox did.
+/// The counts of one pass over the outbox.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct DeliveryReport {
     pub delivered: usize,
@@ -154,7 +154,7 @@ pub async fn deliver_due(store: &Store, sinks: &[Sink]) -> Result<DeliveryReport
     }
 }
 
-/// The wait before the next delivery attempt after `attempts` failed ones.
+/// Returns the wait before the next delivery attempt after `attempts` failed ones.
 fn retry_delay(attempts: i64) -> Duration {
     let base_ms = 1000u64.saturating_mul(1 << attempts.clamp(0, 10));
     let capped = base_ms.min(600_000);

@@ -1,6 +1,6 @@
 //! The store: scanners, observations, their history, the event outbox and the store's own
 //! `events` table, in SQLite (one embedded file, the default) or PostgreSQL (shared by several
-//! daemons). Both run the same migrations and the same queries through sqlx's `Any` driver; the
+//! daemons). Both run the same migrations and the same queries through sqlx's `Any` driver. The
 //! queries are checked at run time, so building needs no live database.
 //!
 //! Concurrency rests on two rules that hold on both backends: the unique key
@@ -59,7 +59,7 @@ pub enum StoreError {
     },
 }
 
-/// Which database a store talks to; a few statements differ (SQLite pragmas, row locks).
+/// The database behind a store. A few statements differ between them (SQLite pragmas, row locks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -113,7 +113,7 @@ impl Store {
         Ok(Store { pool, backend })
     }
 
-    /// The database behind this store.
+    /// Returns the database behind this store.
     pub fn backend(&self) -> Backend {
         self.backend
     }

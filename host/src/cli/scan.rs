@@ -157,7 +157,7 @@ pub(crate) fn build_pipeline(
     Ok(Pipeline::new(store, types, renderer, model, sinks, options))
 }
 
-/// The configured model, or `None` when it cannot be called (no key).
+/// Builds the configured model, or returns `None` when it cannot be called (no key).
 pub(crate) fn build_model(config: &Config) -> anyhow::Result<Option<Model>> {
     if !config.provider.is_configured() {
         return Ok(None);
@@ -175,7 +175,8 @@ pub(crate) fn build_model(config: &Config) -> anyhow::Result<Option<Model>> {
     }))
 }
 
-/// The sinks named in the configuration; a missing secret is an error naming its variable.
+/// Builds the sinks named in the configuration. A missing secret is an error naming its
+/// variable.
 pub(crate) fn build_sinks(config: &Config) -> anyhow::Result<Vec<Sink>> {
     let mut sinks = Vec::new();
     if config.sinks.events {

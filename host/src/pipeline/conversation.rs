@@ -81,7 +81,7 @@ impl<'a> Conversation<'a> {
         Ok(())
     }
 
-    /// The steps of the type for this config.
+    /// Lists the steps of the type for this config.
     pub(crate) fn steps(&mut self) -> Result<Vec<Step>, StepFailure> {
         let started = Instant::now();
         let (scanner_type, config) = (self.scanner_type, &self.config);
@@ -115,7 +115,7 @@ impl<'a> Conversation<'a> {
         })
     }
 
-    /// The request for the next model turn after `user` was added to the conversation.
+    /// Builds the request for the next model turn from the conversation so far.
     pub(crate) fn request(&self, prompt: &Prompt) -> Result<GenerateRequest, StepFailure> {
         let schema: Value =
             serde_json::from_str(&prompt.answer_schema).map_err(|error| StepFailure {
@@ -228,12 +228,12 @@ impl<'a> Conversation<'a> {
         Ok(())
     }
 
-    /// The merged output of every step.
+    /// Returns the merged output of every step.
     pub fn output(&self) -> Value {
         Value::Object(self.output.clone())
     }
 
-    /// The cited fields of every step, in the type's own time bases.
+    /// Returns the cited fields of every step, in the type's own time bases.
     pub fn citations(&self) -> &[CitedField] {
         &self.citations
     }
@@ -279,7 +279,7 @@ fn provider_resolution(resolution: MediaResolution) -> Option<ProviderResolution
     }
 }
 
-/// The provider's view of a rendered video: the MP4 and each frame with its session instant.
+/// Describes a rendered video for the provider: the MP4 and each frame's session instant.
 pub(crate) fn video_of(rendered: &Rendered) -> Video {
     let frames = rendered
         .frame_paths

@@ -14,12 +14,13 @@ use crate::provider::gemini::GeminiProvider;
 use crate::provider::openai::{self, VideoMode};
 use crate::provider::prices::{self, PriceTable};
 
-/// What a dry run wrote.
+/// The files and numbers a dry run produced.
 #[derive(Debug, Clone, Serialize)]
 pub struct DryRun {
     pub session_id: String,
     pub scanner_id: String,
-    /// Why the session would be ineligible; then nothing was rendered or written.
+    /// The ineligible kind and reason, when the session is ineligible. Then nothing was
+    /// rendered or written.
     pub ineligible: Option<String>,
     /// The rendered MP4.
     pub video: Option<PathBuf>,

@@ -12,7 +12,7 @@ pub const RECORDING_OBSERVED: &str = "$recording_observed";
 /// The `distinct_id` of events that no person triggered (scheduled runs).
 pub const SYSTEM_DISTINCT_ID: &str = "replay-vision";
 
-/// Who and what produced an observation, for its event.
+/// The ids and names an observation's event reports.
 #[derive(Debug, Clone)]
 pub struct EventContext<'a> {
     pub observation_id: &'a str,

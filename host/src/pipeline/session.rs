@@ -4,7 +4,7 @@
 use crate::recording::{Analysis, LogKind, Recording};
 use crate::runtime::{CustomEvent, EventKind, LogEntry, Property, SessionMeta};
 
-/// The session metadata of `analysis`.
+/// Builds the session metadata of `analysis`.
 pub fn session_meta(analysis: &Analysis) -> SessionMeta {
     let count = |kind: LogKind| analysis.count(kind) as u32;
     SessionMeta {
@@ -49,7 +49,7 @@ fn custom_events(analysis: &Analysis) -> Vec<CustomEvent> {
         .collect()
 }
 
-/// The event log as records, with window ids as the recording names them.
+/// Builds the event log records, with window ids as the recording names them.
 pub fn log_entries(recording: &Recording, analysis: &Analysis) -> Vec<LogEntry> {
     analysis
         .log

@@ -36,7 +36,7 @@ impl TypeSet {
         })
     }
 
-    /// The folder the types were loaded from.
+    /// Returns the folder the types were loaded from.
     pub fn dir(&self) -> &std::path::Path {
         &self.dir
     }

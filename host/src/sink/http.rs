@@ -33,7 +33,7 @@ impl std::fmt::Debug for PostHogCapture {
 }
 
 impl PostHogCapture {
-    /// A capture client for `host` (for example `https://us.i.posthog.com`).
+    /// Creates a capture client for `host` (for example `https://us.i.posthog.com`).
     pub fn new(host: &str, project_api_key: &str) -> PostHogCapture {
         PostHogCapture {
             client: http_client(),
@@ -77,7 +77,7 @@ impl std::fmt::Debug for Webhook {
 }
 
 impl Webhook {
-    /// A webhook posting to `url`, signing with `secret`.
+    /// Creates a webhook that posts to `url` and signs with `secret`.
     pub fn new(url: &str, secret: &str) -> Webhook {
         Webhook {
             client: http_client(),

@@ -13,7 +13,7 @@ use sqlx::Row;
 
 use super::{now_ms, optional_json, OutboundEvent, Store, StoreError};
 
-/// Where an observation is in its life.
+/// The state of an observation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ObservationState {
@@ -25,7 +25,7 @@ pub enum ObservationState {
 }
 
 impl ObservationState {
-    /// The name stored in the database and shown to people.
+    /// Returns the name stored in the database and shown to people.
     pub fn as_str(self) -> &'static str {
         match self {
             ObservationState::Pending => "pending",
@@ -49,7 +49,7 @@ impl ObservationState {
         .find(|state| state.as_str() == text)
     }
 
-    /// Whether no further work happens without a forced rerun.
+    /// Returns whether no further work happens without a forced rerun.
     pub fn is_final(self) -> bool {
         matches!(
             self,
@@ -58,7 +58,7 @@ impl ObservationState {
     }
 }
 
-/// What started an observation; `$recording_observed` carries it as `triggered_by`.
+/// The cause of an observation's run, sent as `triggered_by` in `$recording_observed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
@@ -164,7 +164,7 @@ pub struct Failure {
     pub timings: serde_json::Value,
 }
 
-/// Which observations `list_observations` returns, newest first.
+/// The conditions of `list_observations`, which returns observations newest first.
 #[derive(Debug, Clone, Default)]
 pub struct ObservationFilter {
     pub scanner_id: Option<String>,
@@ -201,8 +201,8 @@ impl Store {
         .execute(&self.pool)
         .await?;
 
-        // Another worker can change the row between the read and the write; the write is a
-        // compare-and-set, so on a lost race read again and decide again.
+        // Another worker can change the row between the read and the write. The write is a
+        // compare-and-set, so a lost race means reading again and deciding again.
         for _ in 0..8 {
             let current = self
                 .find_observation(&request.scanner_id, &request.session_id)
@@ -439,7 +439,7 @@ impl Store {
         Ok(())
     }
 
-    /// The observation with this id.
+    /// Returns the observation with this id.
     pub async fn observation(&self, id: &str) -> Result<Observation, StoreError> {
         let query = format!("SELECT {COLUMNS} FROM observations WHERE id = $1");
         let row = sqlx::query(&query)
@@ -453,7 +453,7 @@ impl Store {
         observation_from_row(&row)
     }
 
-    /// The observation of this scanner on this session, if there is one.
+    /// Returns the observation of this scanner on this session, if there is one.
     pub async fn find_observation(
         &self,
         scanner_id: &str,
@@ -490,7 +490,7 @@ impl Store {
         rows.iter().map(observation_from_row).collect()
     }
 
-    /// How many earlier attempts of an observation the history keeps.
+    /// Counts the earlier attempts of an observation that the history keeps.
     pub async fn history_len(&self, id: &str) -> Result<i64, StoreError> {
         let row =
             sqlx::query("SELECT COUNT(*) AS n FROM observation_history WHERE observation_id = $1")

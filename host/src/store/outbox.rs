@@ -120,7 +120,7 @@ impl Store {
         Ok(())
     }
 
-    /// How many deliveries are still waiting, for every sink together.
+    /// Counts the deliveries still waiting, for every sink together.
     pub async fn undelivered_count(&self) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE delivered_at_ms IS NULL")
             .fetch_one(&self.pool)

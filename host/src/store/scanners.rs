@@ -78,7 +78,7 @@ impl Store {
         Ok(version)
     }
 
-    /// The scanner with this id, if stored.
+    /// Returns the scanner with this id, if stored.
     pub async fn scanner(&self, id: &str) -> Result<Option<StoredScanner>, StoreError> {
         let row = sqlx::query(
             "SELECT id, name, version, definition, origin, paused_reason FROM scanners \
@@ -90,7 +90,7 @@ impl Store {
         row.map(|row| scanner_from_row(&row)).transpose()
     }
 
-    /// Every stored scanner, by name.
+    /// Returns every stored scanner, by name.
     pub async fn scanners(&self) -> Result<Vec<StoredScanner>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, name, version, definition, origin, paused_reason FROM scanners \
