@@ -236,7 +236,8 @@ pub enum IneligibleKind {
     TooInactive,
     /// More active time than [`AnalysisOptions::max_active_ms`].
     TooLong,
-    /// No user action in the event log (click, input, scroll, navigation, ...).
+    /// No user action in the event log: no click, tap, input, scroll, resize or media
+    /// action. Page loads and mouse moves alone do not count.
     NoEvents,
 }
 

@@ -57,7 +57,7 @@ pub(super) fn check(
     if !analysis.log.iter().any(|entry| is_user_action(entry.kind)) {
         return ineligible(
             IneligibleKind::NoEvents,
-            "the event log has no click, tap, input, scroll, navigation or resize".into(),
+            "the event log has no click, tap, input, scroll, resize or media action".into(),
         );
     }
     Eligibility::Eligible
@@ -72,7 +72,6 @@ fn is_user_action(kind: LogKind) -> bool {
             | LogKind::Tap
             | LogKind::Input
             | LogKind::Scroll
-            | LogKind::Navigation
             | LogKind::Viewport
             | LogKind::Media
     )
@@ -80,4 +79,59 @@ fn is_user_action(kind: LogKind) -> bool {
 
 fn seconds(ms: i64) -> f64 {
     ms as f64 / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::recording::{load_bytes, AnalysisOptions};
+
+    fn kind_of(json: &str, options: &AnalysisOptions) -> Option<super::IneligibleKind> {
+        let recording = load_bytes("inline.json", json.as_bytes()).unwrap();
+        match crate::recording::analyze(&recording, options).eligibility {
+            super::Eligibility::Eligible => None,
+            super::Eligibility::Ineligible { kind, .. } => Some(kind),
+        }
+    }
+
+    /// A Meta, a FullSnapshot, then a mouse move every second for `seconds` seconds.
+    fn moving(seconds: i64) -> String {
+        let mut events = vec![
+            r#"{"type":4,"data":{"href":"https://example.com/","width":800,"height":600},"timestamp":0}"#.to_owned(),
+            r#"{"type":2,"data":{"node":{"type":0,"childNodes":[],"id":1}},"timestamp":1}"#.to_owned(),
+        ];
+        for second in 1..=seconds {
+            events.push(format!(
+                r#"{{"type":3,"data":{{"source":1,"positions":[]}},"timestamp":{}}}"#,
+                second * 1000
+            ));
+        }
+        format!("[{}]", events.join(","))
+    }
+
+    #[test]
+    fn order_short_before_inactive() {
+        let kind = kind_of(&moving(5), &AnalysisOptions::default());
+        assert_eq!(kind, Some(super::IneligibleKind::TooShort));
+    }
+
+    #[test]
+    fn too_long_past_max_active() {
+        let options = AnalysisOptions {
+            max_active_ms: 20_000,
+            ..AnalysisOptions::default()
+        };
+        assert_eq!(
+            kind_of(&moving(30), &options),
+            Some(super::IneligibleKind::TooLong)
+        );
+    }
+
+    #[test]
+    fn no_events_without_actions() {
+        // Mouse moves are activity but no log entry, so the log has no user action.
+        assert_eq!(
+            kind_of(&moving(30), &AnalysisOptions::default()),
+            Some(super::IneligibleKind::NoEvents)
+        );
+    }
 }

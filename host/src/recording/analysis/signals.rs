@@ -125,3 +125,160 @@ fn is_dead(
         || any_within(&reactions.selections, at, scroll_until)
         || any_within(switches, at - FOCUS_CHANGE_MS, at + FOCUS_CHANGE_MS))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn click(time_ms: i64, x: f64, log_index: usize) -> Click {
+        Click {
+            time_ms,
+            window: 0,
+            x: Some(x),
+            y: Some(0.0),
+            log_index,
+            in_text_field: false,
+            on_form_control: false,
+            on_link: false,
+        }
+    }
+
+    fn click_entry(time_ms: i64) -> LogEntry {
+        LogEntry {
+            time_ms,
+            window: 0,
+            kind: LogKind::Click,
+            target: None,
+            detail: None,
+        }
+    }
+
+    fn kinds(log: &[LogEntry], kind: LogKind) -> usize {
+        log.iter().filter(|entry| entry.kind == kind).count()
+    }
+
+    /// Mutations right after every click, so only the rage rule can fire.
+    fn busy_page(times: &[i64]) -> Vec<Reactions> {
+        vec![Reactions {
+            mutations: times.iter().map(|at| at + 10).collect(),
+            ..Reactions::default()
+        }]
+    }
+
+    #[test]
+    fn rage_three_close_clicks() {
+        let times = [0, 400, 800];
+        let mut log: Vec<LogEntry> = times.iter().map(|at| click_entry(*at)).collect();
+        let clicks: Vec<Click> = times
+            .iter()
+            .enumerate()
+            .map(|(index, at)| click(*at, index as f64 * 5.0, index))
+            .collect();
+        add_frustration(
+            &mut log,
+            &clicks,
+            &busy_page(&times),
+            10_000,
+            &Default::default(),
+        );
+        assert_eq!(kinds(&log, LogKind::RageClick), 1);
+    }
+
+    #[test]
+    fn rage_needs_short_intervals() {
+        let times = [0, 400, 1_500];
+        let mut log: Vec<LogEntry> = times.iter().map(|at| click_entry(*at)).collect();
+        let clicks: Vec<Click> = times
+            .iter()
+            .enumerate()
+            .map(|(index, at)| click(*at, 0.0, index))
+            .collect();
+        add_frustration(
+            &mut log,
+            &clicks,
+            &busy_page(&times),
+            10_000,
+            &Default::default(),
+        );
+        assert_eq!(kinds(&log, LogKind::RageClick), 0);
+    }
+
+    #[test]
+    fn rage_needs_close_positions() {
+        let times = [0, 400, 800];
+        let mut log: Vec<LogEntry> = times.iter().map(|at| click_entry(*at)).collect();
+        let clicks: Vec<Click> = times
+            .iter()
+            .enumerate()
+            .map(|(index, at)| click(*at, index as f64 * 40.0, index))
+            .collect();
+        add_frustration(
+            &mut log,
+            &clicks,
+            &busy_page(&times),
+            10_000,
+            &Default::default(),
+        );
+        assert_eq!(kinds(&log, LogKind::RageClick), 0);
+    }
+
+    #[test]
+    fn dead_without_mutation() {
+        let mut log = vec![click_entry(1_000)];
+        let reactions = vec![Reactions {
+            mutations: vec![3_600],
+            ..Reactions::default()
+        }];
+        add_frustration(
+            &mut log,
+            &[click(1_000, 0.0, 0)],
+            &reactions,
+            10_000,
+            &Default::default(),
+        );
+        assert_eq!(kinds(&log, LogKind::DeadClick), 1);
+    }
+
+    #[test]
+    fn dead_not_when_page_mutates() {
+        let mut log = vec![click_entry(1_000)];
+        let reactions = vec![Reactions {
+            mutations: vec![1_200],
+            ..Reactions::default()
+        }];
+        add_frustration(
+            &mut log,
+            &[click(1_000, 0.0, 0)],
+            &reactions,
+            10_000,
+            &Default::default(),
+        );
+        assert_eq!(kinds(&log, LogKind::DeadClick), 0);
+    }
+
+    #[test]
+    fn dead_not_near_end() {
+        let mut log = vec![click_entry(1_000)];
+        let reactions = vec![Reactions::default()];
+        add_frustration(
+            &mut log,
+            &[click(1_000, 0.0, 0)],
+            &reactions,
+            2_000,
+            &Default::default(),
+        );
+        assert_eq!(kinds(&log, LogKind::DeadClick), 0);
+    }
+
+    #[test]
+    fn dead_exempts_links() {
+        let mut log = vec![click_entry(1_000)];
+        let link = Click {
+            on_link: true,
+            ..click(1_000, 0.0, 0)
+        };
+        let reactions = vec![Reactions::default()];
+        add_frustration(&mut log, &[link], &reactions, 10_000, &Default::default());
+        assert_eq!(kinds(&log, LogKind::DeadClick), 0);
+    }
+}
