@@ -23,7 +23,7 @@ def packed(raw: bytes) -> str:
 
 
 def nested_snapshot(levels: int) -> dict:
-    """A FullSnapshot whose body nests `levels` divs, the innermost holding a button."""
+    """Build a FullSnapshot that nests `levels` divs around a button."""
     node = {
         "type": 2,
         "tagName": "button",

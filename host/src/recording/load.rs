@@ -25,13 +25,13 @@ use super::{Container, Format, Recording};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadOptions {
     /// Maximum nesting of arrays and objects inside one event's `data`. The default is 1000,
-    /// about 500 DOM levels in a FullSnapshot: serde_json's own default of 128 (about 60 DOM
-    /// levels) rejects real pages, and Blink's HTML parser stops nesting elements at 512.
+    /// about 500 DOM levels in a FullSnapshot. serde_json's own default of 128 (about 60 DOM
+    /// levels) is too low for real pages.
     pub max_depth: usize,
     /// Maximum size in bytes of the decompressed input file. The default is 4 GiB.
     pub max_input_bytes: u64,
     /// Maximum decompressed size in bytes of one posthog-js compressed field. The default is
-    /// 256 MiB, well above the largest FullSnapshot seen in practice.
+    /// 256 MiB.
     pub max_field_bytes: u64,
 }
 
@@ -45,7 +45,7 @@ impl Default for LoadOptions {
     }
 }
 
-/// Why a recording could not be loaded. Every message names the input and the cause.
+/// Failure to load a recording. Every message names the input and the cause.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The file could not be opened or read.
@@ -88,7 +88,7 @@ pub enum LoadError {
          supported versions are \"2023-04-28\" and \"2022-12-02\""
     )]
     UnsupportedVersion { name: String, version: String },
-    /// The input holds no events.
+    /// The input contains no events.
     #[error("cannot read recording {name}: it contains no events")]
     Empty { name: String },
     /// An event lacks a field every rrweb event has, or the field has the wrong type.
@@ -163,8 +163,8 @@ pub fn load_bytes_with(
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const SNAPPY_STREAM_ID: &[u8] = b"\xff\x06\x00\x00sNaPpY";
 
-/// `size` is the input's length when known; for plain input it sizes the read buffer up front,
-/// so that a large document is not copied while the buffer grows.
+/// Loads from any reader. `size` is the input's length when known. For plain input it sizes
+/// the read buffer up front, so that a large document is not copied while the buffer grows.
 fn load_reader<R: Read>(
     name: &str,
     reader: R,
@@ -222,7 +222,7 @@ fn load_reader<R: Read>(
     Ok(recording)
 }
 
-/// Reads every top-level JSON value. JSON lines are parsed line by line; when the first line is
+/// Reads every top-level JSON value. JSON lines are parsed line by line. When the first line is
 /// not a complete value, the input is one (pretty-printed) document and is parsed whole.
 fn read_tops<R: BufRead>(
     name: &str,
@@ -313,7 +313,7 @@ fn read_error(name: &str, error: io::Error) -> LoadError {
     }
 }
 
-/// What the top-level values seen so far say about the input.
+/// The format and session id found in the top-level values read so far.
 #[derive(Default)]
 struct Detected {
     format: Option<Format>,

@@ -93,7 +93,7 @@ mod tests {
         }
     }
 
-    /// A Meta, a FullSnapshot, then a mouse move every second for `seconds` seconds.
+    /// Builds a Meta, a FullSnapshot, then a mouse move every second for `seconds` seconds.
     fn moving(seconds: i64) -> String {
         let mut events = vec![
             r#"{"type":4,"data":{"href":"https://example.com/","width":800,"height":600},"timestamp":0}"#.to_owned(),

@@ -1,5 +1,5 @@
 //! Decoding of events that posthog-js compressed (`cv: "2024-10"`). A compressed field is a
-//! JSON string holding one character per gzip byte (char codes 0 to 255); decoding maps each
+//! JSON string with one character per gzip byte (char codes 0 to 255). Decoding maps each
 //! character to its byte, gunzips and parses the JSON inside. FullSnapshots compress the whole
 //! `data`; Mutations compress `texts`, `attributes`, `removes` and `adds`; StyleSheetRule events
 //! compress `adds` and `removes`.
@@ -17,7 +17,7 @@ pub(crate) const SUPPORTED_VERSION: &str = "2024-10";
 const MUTATION_FIELDS: [&str; 4] = ["texts", "attributes", "removes", "adds"];
 const STYLE_SHEET_RULE_FIELDS: [&str; 2] = ["adds", "removes"];
 
-/// Why a compressed field could not be decoded.
+/// Failure to decode a compressed field.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CvError {
     #[error("character U+{code:04X} at position {position} is not a byte (above U+00FF)")]

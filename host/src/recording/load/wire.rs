@@ -1,6 +1,6 @@
 //! The JSON shapes recordings arrive in, as serde types. Every event's `data` stays a
 //! [`RawValue`], which serde_json skips over without recursion, so deep DOM trees cost no stack
-//! here; depth is bounded afterwards by the normalisation pass.
+//! here. The normalisation pass bounds their depth afterwards.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -50,7 +50,7 @@ impl<'de> Deserialize<'de> for WindowKey {
     }
 }
 
-/// One top-level JSON value of the input. A file holds one (arrays, exports, wrappers) or one
+/// One top-level JSON value of the input. A file contains one (arrays, exports, wrappers) or one
 /// per line (blob lines).
 #[derive(Debug)]
 pub(crate) enum Top {
@@ -79,7 +79,7 @@ pub(crate) enum DataField {
     Export(ExportData),
 }
 
-/// `data` of a PostHog export. `person` is skipped: it holds personal data.
+/// `data` of a PostHog export. `person` is skipped because it contains personal data.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct ExportData {
     pub id: Option<String>,

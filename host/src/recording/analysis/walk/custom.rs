@@ -8,7 +8,7 @@ use super::Walker;
 use crate::recording::analysis::mirror::collapse_whitespace;
 use crate::recording::analysis::LogKind;
 
-/// Custom tags the recorder writes about itself; they say nothing about the user.
+/// Custom tags the recorder writes about its own state, which tell nothing about the user.
 const INTERNAL_TAGS: [&str; 12] = [
     "$session_options",
     "$remote_config_received",
