@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 
 use super::RenderError;
 
-/// Largest remote asset body fetched, in bytes (10 MiB).
+/// Maximum remote asset body fetched, in bytes (10 MiB).
 const MAX_ASSET_BYTES: usize = 10 * 1024 * 1024;
 /// Time limit of one remote asset fetch.
 const ASSET_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,7 +49,7 @@ pub(crate) struct RequestCounts {
     pub(crate) fetched: AtomicU64,
 }
 
-/// A running guard; dropping it stops answering paused requests.
+/// A running guard. Dropping it stops the task that resolves paused requests.
 pub(crate) struct RequestGuard {
     task: JoinHandle<()>,
     pub(crate) counts: Arc<RequestCounts>,
@@ -118,7 +118,7 @@ async fn answer(
         }
     };
     if let Err(error) = sent {
-        tracing::debug!(%error, "cannot answer a paused request");
+        tracing::debug!(%error, "failed to resolve a paused request");
     }
 }
 
