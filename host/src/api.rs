@@ -38,7 +38,7 @@ pub use auth::Token;
 pub struct ApiServer {
     /// The address it listens on (useful when the configured port is 0).
     pub address: SocketAddr,
-    /// Ends after the stop signal, once open requests are answered.
+    /// Ends after the stop signal, once open requests are complete.
     pub task: tokio::task::JoinHandle<()>,
 }
 
@@ -48,7 +48,7 @@ pub struct ApiState {
     pub shared: Arc<Shared>,
 }
 
-/// An error answer: a status and a message in `{"error": ...}`.
+/// An error response: a status and a message in `{"error": ...}`.
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -84,7 +84,7 @@ impl From<anyhow::Error> for ApiError {
     }
 }
 
-/// The routes, with the token check on every path but `/health`.
+/// Builds the routes, with the token check on every path but `/health`.
 pub fn router(shared: Arc<Shared>, token: Option<Token>) -> Router {
     let state = ApiState { shared };
     let protected = Router::new()

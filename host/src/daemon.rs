@@ -1,7 +1,7 @@
-//! The daemon: continuous scanning. It polls its sources for sessions, sweeps every few minutes
-//! to queue settled sessions for enabled scanners (sampled deterministically, each pair decided
-//! once), and runs the queue with workers that share the scan pipeline: one render per session
-//! for all its scanners, with separate limits on concurrent renders and model calls. Work is
+//! The daemon: continuous scanning. It polls its sources for sessions. Every few minutes a
+//! sweep queues settled sessions for enabled scanners, sampled deterministically, with each pair
+//! decided once. Workers run the queue through the scan pipeline, with one render per session
+//! for all its scanners and separate limits on concurrent renders and model calls. Work is
 //! leased in the store, so several daemons can share one PostgreSQL database and a dead
 //! daemon's work is taken over; SIGTERM drains what is in flight. An HTTP API serves health,
 //! metrics, scanners, on-demand scans and observations.
@@ -84,7 +84,7 @@ impl RenderSlots {
         }
     }
 
-    /// The pipeline that runs observations; its render finds the video a slot cached.
+    /// Returns the pipeline that runs observations, whose render finds the video a slot cached.
     fn first(&self) -> &Pipeline {
         &self.pipelines[0]
     }
@@ -125,40 +125,12 @@ impl Daemon {
             .with_context(|| format!("cannot open the store {}", config.store_url()))?;
         let loaded = scanners::load_directory(&store, &types, &config.scanners.dir).await?;
         tracing::info!(count = loaded, dir = %config.scanners.dir.display(), "scanners directory loaded");
-        let model = crate::cli::build_model(&config)?.with_context(|| {
-            format!(
-                "no model is configured, so the daemon would store nothing; set {} or point \
-                 [provider] at an OpenAI-compatible server",
-                config.provider.key_variable()
-            )
-        })?;
-        let sinks = crate::cli::build_sinks(&config)?;
         let owner = config.daemon.worker_name.clone().unwrap_or_else(|| {
             let suffix = uuid::Uuid::new_v4().simple().to_string();
             format!("daemon-{}-{}", std::process::id(), &suffix[..8])
         });
-        let options = PipelineOptions {
-            owner: owner.clone(),
-            lease_ms: config.daemon.lease_ms(),
-            max_lease_expiries: config.daemon.max_lease_expiries,
-            dry_run_dir: config.data_dir.join("dry-run"),
-            dry_run_provider: config.provider.name.clone(),
-            dry_run_model: config.provider.model.clone(),
-            provider_config: config.provider.clone(),
-            media: Default::default(),
-        };
-        let mut pipelines = Vec::new();
-        for _ in 0..config.daemon.render_concurrency {
-            let renderer = Arc::new(Renderer::new(config.render.clone())?);
-            pipelines.push(Arc::new(Pipeline::new(
-                store.clone(),
-                types.clone(),
-                renderer,
-                Some(model.clone()),
-                sinks.clone(),
-                options.clone(),
-            )));
-        }
+        let pipelines = build_pipelines(&config, &store, &types, &owner)?;
+
         let slots = config.daemon.render_concurrency;
         let directories = config
             .sources
@@ -167,6 +139,7 @@ impl Daemon {
             .cloned()
             .map(DirectorySource::new)
             .collect();
+
         let posthog = match &config.sources.posthog {
             Some(posthog) => Some(PostHogSource::new(
                 posthog,
@@ -175,6 +148,7 @@ impl Daemon {
             )?),
             None => None,
         };
+
         let shared = Shared {
             model_permits: Semaphore::new(config.daemon.model_concurrency),
             render_slots: RenderSlots {
@@ -369,6 +343,47 @@ impl Daemon {
             renders.cache_hits
         );
     }
+}
+
+/// Builds one pipeline per render slot, all sharing the store, the types, the model and the
+/// sinks. Fails when no model is configured, because the daemon would store nothing.
+fn build_pipelines(
+    config: &Config,
+    store: &Store,
+    types: &Arc<TypeSet>,
+    owner: &str,
+) -> anyhow::Result<Vec<Arc<Pipeline>>> {
+    let model = crate::cli::build_model(config)?.with_context(|| {
+        format!(
+            "no model is configured, so the daemon would store nothing; set {} or point \
+             [provider] at an OpenAI-compatible server",
+            config.provider.key_variable()
+        )
+    })?;
+    let sinks = crate::cli::build_sinks(config)?;
+    let options = PipelineOptions {
+        owner: owner.to_string(),
+        lease_ms: config.daemon.lease_ms(),
+        max_lease_expiries: config.daemon.max_lease_expiries,
+        dry_run_dir: config.data_dir.join("dry-run"),
+        dry_run_provider: config.provider.name.clone(),
+        dry_run_model: config.provider.model.clone(),
+        provider_config: config.provider.clone(),
+        media: Default::default(),
+    };
+    let mut pipelines = Vec::new();
+    for _ in 0..config.daemon.render_concurrency {
+        let renderer = Arc::new(Renderer::new(config.render.clone())?);
+        pipelines.push(Arc::new(Pipeline::new(
+            store.clone(),
+            types.clone(),
+            renderer,
+            Some(model.clone()),
+            sinks.clone(),
+            options.clone(),
+        )));
+    }
+    Ok(pipelines)
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

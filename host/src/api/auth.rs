@@ -1,6 +1,6 @@
 //! Bearer-token authentication. The presented token and the configured one are both hashed with
-//! SHA-256 and the digests compared with a fold over every byte, so the time taken does not
-//! depend on where the first differing byte sits, nor on the token's length.
+//! SHA-256, and the digests are compared with a fold over every byte. The time taken therefore
+//! depends neither on where the first differing byte sits nor on the token's length.
 
 use std::sync::Arc;
 
@@ -25,21 +25,21 @@ impl std::fmt::Debug for Token {
 }
 
 impl Token {
-    /// A token from its text.
+    /// Creates a token from its text.
     pub fn new(text: &str) -> Token {
         Token {
             digest: Sha256::digest(text.as_bytes()).into(),
         }
     }
 
-    /// The token in the environment variable `name`; `None` when unset or empty.
+    /// Reads the token from the environment variable `name`, or `None` when unset or empty.
     pub fn from_env(name: &str) -> Option<Token> {
         let text = std::env::var(name).ok()?;
         let text = text.trim();
         (!text.is_empty()).then(|| Token::new(text))
     }
 
-    /// Whether `presented` is this token, in time independent of the contents.
+    /// Returns whether `presented` is this token, in time independent of the contents.
     pub fn matches(&self, presented: &str) -> bool {
         let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         let difference = self

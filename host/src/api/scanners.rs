@@ -111,7 +111,7 @@ pub struct ObserveRequest {
     user_id: Option<String>,
 }
 
-/// Queues an on-demand run, which ignores `enabled` and sampling. Answers 200 with the
+/// Queues an on-demand run, which ignores `enabled` and sampling. Responds 200 with the
 /// observation when the pair is already final, 202 when queued, 402 when a budget paused the
 /// scanner, and 404 for an unknown scanner or session.
 pub async fn observe(

@@ -27,30 +27,7 @@ pub async fn run(args: Args, config_path: Option<&Path>) -> anyhow::Result<ExitC
 
 /// Prints the settings and every problem found; fails when there is one.
 fn check(config: &Config) -> anyhow::Result<ExitCode> {
-    let mut problems = config.daemon.problems();
-    if !config.provider.is_configured() {
-        problems.push(format!(
-            "no model is configured: set {} or point [provider] at an OpenAI-compatible server",
-            config.provider.key_variable()
-        ));
-    }
-    for file in crate::scanner::scanner_files(&config.scanners.dir) {
-        if let Err(error) = crate::scanner::ScannerDefinition::from_file(&file) {
-            problems.push(error.to_string());
-        }
-    }
-    if let Err(error) = crate::cli::build_sinks(config) {
-        problems.push(format!("{error:#}"));
-    }
-    if let Some(posthog) = &config.sources.posthog {
-        let key_set = std::env::var(&posthog.personal_api_key_env).is_ok_and(|key| !key.is_empty());
-        if !key_set {
-            problems.push(format!(
-                "[sources.posthog] needs the environment variable {}, which is not set",
-                posthog.personal_api_key_env
-            ));
-        }
-    }
+    let problems = problems(config);
     let daemon = &config.daemon;
     println!("store            {}", redact(&config.store_url()));
     println!("scanners         {}", config.scanners.dir.display());
@@ -87,6 +64,35 @@ fn check(config: &Config) -> anyhow::Result<ExitCode> {
         eprintln!("problem: {problem}");
     }
     Ok(ExitCode::FAILURE)
+}
+
+/// Lists what would stop the daemon from starting or from working.
+fn problems(config: &Config) -> Vec<String> {
+    let mut problems = config.daemon.problems();
+    if !config.provider.is_configured() {
+        problems.push(format!(
+            "no model is configured: set {} or point [provider] at an OpenAI-compatible server",
+            config.provider.key_variable()
+        ));
+    }
+    for file in crate::scanner::scanner_files(&config.scanners.dir) {
+        if let Err(error) = crate::scanner::ScannerDefinition::from_file(&file) {
+            problems.push(error.to_string());
+        }
+    }
+    if let Err(error) = crate::cli::build_sinks(config) {
+        problems.push(format!("{error:#}"));
+    }
+    if let Some(posthog) = &config.sources.posthog {
+        let key_set = std::env::var(&posthog.personal_api_key_env).is_ok_and(|key| !key.is_empty());
+        if !key_set {
+            problems.push(format!(
+                "[sources.posthog] needs the environment variable {}, which is not set",
+                posthog.personal_api_key_env
+            ));
+        }
+    }
+    problems
 }
 
 /// Hides a password in a database URL.

@@ -1,6 +1,6 @@
-//! The daemon's metrics in Prometheus' text format: in-process counters of renders and model
-//! runs since start, and totals read from the store at each scrape (observations by state and
-//! kind, tokens, cost, queue depth), so every daemon sharing a database reports the same totals.
+//! The daemon's metrics in Prometheus' text format. Counters of renders and model runs cover
+//! this process since its start. Totals (observations by state and kind, tokens, cost, queue
+//! depth) are read from the store at each scrape, so daemons sharing a database report the same.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,7 +50,7 @@ impl Metrics {
         self.queued.fetch_add(queued, Ordering::Relaxed);
     }
 
-    /// The render counters so far.
+    /// Returns the render counters so far.
     pub fn render_counts(&self) -> RenderCounts {
         RenderCounts {
             requests: self.renders.load(Ordering::Relaxed),

@@ -3,12 +3,12 @@
 //! The rule follows the hosted original, `hash(concat(session_id, scanner_id)) % 10000 <
 //! round(rate * 10000)`, with a different hash: the first 8 bytes of the SHA-256 digest of the
 //! UTF-8 bytes of `session_id` followed directly by `scanner_id`, read as a big-endian `u64`.
-//! The same pair always gets the same answer, on every daemon and after every restart, and a
-//! higher rate keeps every session a lower rate kept.
+//! The same pair always gets the same decision, on every daemon and after every restart, and a
+//! higher rate keeps every session that a lower rate keeps.
 
 use sha2::{Digest, Sha256};
 
-/// The pair's bucket in `0..10000`.
+/// Returns the pair's bucket in `0..10000`.
 pub fn bucket(session_id: &str, scanner_id: &str) -> u64 {
     let mut hasher = Sha256::new();
     hasher.update(session_id.as_bytes());
@@ -19,7 +19,7 @@ pub fn bucket(session_id: &str, scanner_id: &str) -> u64 {
     u64::from_be_bytes(first) % 10_000
 }
 
-/// Whether a scanner with sampling rate `rate` (0 to 1) observes the session.
+/// Returns whether a scanner with sampling rate `rate` (0 to 1) observes the session.
 pub fn keeps(session_id: &str, scanner_id: &str, rate: f64) -> bool {
     let threshold = (rate.clamp(0.0, 1.0) * 10_000.0).round() as u64;
     bucket(session_id, scanner_id) < threshold

@@ -10,12 +10,12 @@ use crate::pipeline::TypeSet;
 use crate::scanner::{self, ScannerDefinition};
 use crate::store::{Store, StoredScanner};
 
-/// Whether a stored scanner came from a file and so cannot change through the API.
+/// Returns whether a stored scanner came from a file and so cannot change through the API.
 pub fn is_file_scanner(scanner: &StoredScanner) -> bool {
     scanner.origin.starts_with("file:")
 }
 
-/// The definition inside a stored scanner (the store adds a `fingerprint` key, dropped here).
+/// Parses the definition of a stored scanner, without the `fingerprint` key the store adds.
 pub fn definition(scanner: &StoredScanner) -> anyhow::Result<ScannerDefinition> {
     let mut json = scanner.definition.clone();
     if let Some(object) = json.as_object_mut() {

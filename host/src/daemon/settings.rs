@@ -87,7 +87,7 @@ pub struct BudgetsConfig {
 }
 
 impl BudgetsConfig {
-    /// The budget of one scanner.
+    /// Returns the budget of one scanner.
     pub fn for_scanner(&self, scanner_id: &str) -> Budget {
         self.scanners
             .get(scanner_id)
@@ -166,12 +166,12 @@ impl DaemonConfig {
         problems
     }
 
-    /// A duration of `seconds`, at least one millisecond.
+    /// Converts `seconds` to a duration of at least one millisecond.
     pub fn duration(seconds: f64) -> Duration {
         Duration::from_secs_f64(seconds.max(0.001))
     }
 
-    /// The lease length in milliseconds.
+    /// Returns the lease length in milliseconds.
     pub fn lease_ms(&self) -> i64 {
         (self.lease_s * 1000.0) as i64
     }

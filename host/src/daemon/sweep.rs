@@ -7,7 +7,7 @@
 use super::{budget, sampling, scanners, Shared};
 use crate::store::{now_ms, Decision};
 
-/// What one sweep did.
+/// Counts of one sweep.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SweepReport {
     /// Pairs queued for scanners on schedule.

@@ -1,6 +1,6 @@
-//! A worker: takes the queued pairs of one session, loads the session once, renders it once in
-//! a render slot (every scanner of the session then reads the cached video), and runs each
-//! scanner through the pipeline while holding a model permit. A heartbeat extends the leases
+//! A worker takes the queued pairs of one session and loads the session once. It renders the
+//! session once in a render slot, so every scanner of the session reads the cached video, and
+//! runs each scanner through the pipeline while holding a model permit. A heartbeat extends the leases
 //! while it works. On shutdown it finishes the scanner in hand and gives the others back.
 
 use std::sync::Arc;
@@ -151,29 +151,20 @@ async fn run_item(shared: &Shared, session: &Session, item: &WorkItem) -> anyhow
     // NOTE: daemons sharing a database check independently, so together they can overshoot a
     // budget by up to the number of model calls in flight.
     let _permit = shared.model_permits.acquire().await?;
-    if item.trigger == Trigger::Schedule {
-        let budget = shared.config.daemon.budgets.for_scanner(&stored.id);
-        let may_run = definition.enabled
-            && budget::enforce(
-                store,
-                &stored.id,
-                stored.paused_reason.as_deref(),
-                budget,
-                now_ms(),
-            )
+    if item.trigger == Trigger::Schedule
+        && !may_run_on_schedule(shared, &stored, &definition).await?
+    {
+        // Forgetting the decision lets a sweep queue the pair again once the scanner runs.
+        store
+            .finish_work(&item.scanner_id, &item.session_id, &shared.owner)
             .await?;
-        if !may_run {
-            // Forgetting the decision lets a sweep queue the pair again once the scanner runs.
-            store
-                .finish_work(&item.scanner_id, &item.session_id, &shared.owner)
-                .await?;
-            store
-                .forget_decision(&item.scanner_id, &item.session_id)
-                .await?;
-            tracing::debug!(scanner_id = %stored.id, session_id = %item.session_id, "scanner disabled or paused; work put off");
-            return Ok(());
-        }
+        store
+            .forget_decision(&item.scanner_id, &item.session_id)
+            .await?;
+        tracing::debug!(scanner_id = %stored.id, session_id = %item.session_id, "scanner disabled or paused; work put off");
+        return Ok(());
     }
+
     let job = Job {
         scanner: &definition,
         version: stored.version,
@@ -197,6 +188,26 @@ async fn run_item(shared: &Shared, session: &Session, item: &WorkItem) -> anyhow
         .finish_work(&item.scanner_id, &item.session_id, &shared.owner)
         .await?;
     Ok(())
+}
+
+/// Returns whether a scanner may run on schedule now: enabled and within its budget.
+async fn may_run_on_schedule(
+    shared: &Shared,
+    stored: &crate::store::StoredScanner,
+    definition: &crate::scanner::ScannerDefinition,
+) -> Result<bool, StoreError> {
+    if !definition.enabled {
+        return Ok(false);
+    }
+    let budget = shared.config.daemon.budgets.for_scanner(&stored.id);
+    budget::enforce(
+        &shared.store,
+        &stored.id,
+        stored.paused_reason.as_deref(),
+        budget,
+        now_ms(),
+    )
+    .await
 }
 
 fn log_outcome(outcome: &Outcome, item: &WorkItem) {

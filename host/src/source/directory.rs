@@ -29,7 +29,7 @@ impl DirectorySource {
         }
     }
 
-    /// The name stored as each session's `source`.
+    /// Returns the name stored as each session's `source`.
     pub fn name(&self) -> String {
         format!("directory:{}", self.dir.display())
     }

@@ -89,9 +89,9 @@ impl Store {
                     transaction.commit().await?;
                     taken
                 }
-                // SQLite fails a read transaction that turns into a write at once with
-                // SQLITE_BUSY, without waiting; outside a transaction each statement waits for
-                // the lock, and the update's WHERE is the compare-and-set.
+                // SQLite fails a read transaction that turns into a write with SQLITE_BUSY at
+                // once, without waiting. Outside a transaction each statement waits for the
+                // lock, and the update's WHERE clause is the compare-and-set.
                 Backend::Sqlite => {
                     let mut connection = self.pool.acquire().await?;
                     pick_and_take(&mut connection, "", owner, lease_ms).await?
@@ -172,7 +172,7 @@ impl Store {
         Ok(())
     }
 
-    /// Gives back everything `owner` holds (a graceful shutdown): its queue rows become
+    /// Gives back all work leased to `owner` (a graceful shutdown): its queue rows become
     /// available and its running observations return to `pending` with the attempt uncounted.
     /// Returns the number of observations released.
     pub async fn release_owned(&self, owner: &str) -> Result<u64, StoreError> {

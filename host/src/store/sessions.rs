@@ -12,7 +12,7 @@ pub struct SessionRecord {
     pub id: String,
     /// The source that found it: `directory:<path>` or `posthog`.
     pub source: String,
-    /// Where the recording is read from: a file path.
+    /// The path of the recording file.
     pub locator: String,
     /// Changes whenever the recording does (size and modification time for a file).
     pub fingerprint: String,
@@ -73,7 +73,7 @@ impl Store {
         Ok(())
     }
 
-    /// The session with this id, if a source found it.
+    /// Returns the session with this id, if a source found it.
     pub async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT id, source, locator, fingerprint, started_at_ms, last_event_at_ms \
@@ -85,7 +85,7 @@ impl Store {
         row.map(|row| session_from_row(&row)).transpose()
     }
 
-    /// The fingerprint stored for the recording at `locator`, if any.
+    /// Returns the fingerprint stored for the recording at `locator`, if any.
     pub async fn session_fingerprint(&self, locator: &str) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT fingerprint FROM sessions WHERE locator = $1")
             .bind(locator)
@@ -197,7 +197,7 @@ impl Store {
         Ok((count, cost.unwrap_or(0.0)))
     }
 
-    /// The cursor a source stored, if any.
+    /// Returns the cursor a source stored, if any.
     pub async fn source_cursor(&self, source: &str) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT cursor_value FROM source_cursors WHERE source = $1")
             .bind(source)

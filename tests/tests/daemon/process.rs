@@ -160,3 +160,35 @@ async fn sigterm_drains_work() {
     let (_, taken) = store.queue_depth().await.unwrap();
     assert_eq!(taken, 0, "no queued pair is left taken");
 }
+
+fn check(fixture: &Fixture, extra_daemon: &str) -> std::process::Output {
+    let config = fixture.folder.path().join("check.toml");
+    std::fs::write(&config, fixture.config_toml(extra_daemon)).expect("write config");
+    Command::new(binary())
+        .args(["--config", &config.display().to_string(), "daemon", "--check"])
+        .output()
+        .expect("run daemon --check")
+}
+
+#[tokio::test]
+async fn check_accepts_valid_config() {
+    let fixture = Fixture::sqlite().await;
+    fixture.add_scanner("a.toml", &monitor("A", 1.0));
+
+    let output = check(&fixture, "");
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("configuration OK"), "{stdout}");
+}
+
+#[tokio::test]
+async fn check_reports_short_lease() {
+    let fixture = Fixture::sqlite().await;
+
+    let output = check(&fixture, "lease_s = 5.0\nheartbeat_s = 10.0\n");
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("heartbeat_s"), "{stderr}");
+}

@@ -62,7 +62,7 @@ impl PostHogClient {
         })
     }
 
-    /// The project's API base URL.
+    /// Returns the project's API base URL.
     pub fn project_url(&self) -> &str {
         &self.project_url
     }
@@ -166,7 +166,7 @@ impl PostHogClient {
     }
 }
 
-/// The `Retry-After` header in seconds, at most ten minutes.
+/// Reads the `Retry-After` header in seconds, capped at ten minutes.
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let text = headers.get("retry-after")?.to_str().ok()?;
     let seconds: f64 = text.trim().parse().ok()?;
