@@ -165,7 +165,12 @@ fn check(fixture: &Fixture, extra_daemon: &str) -> std::process::Output {
     let config = fixture.folder.path().join("check.toml");
     std::fs::write(&config, fixture.config_toml(extra_daemon)).expect("write config");
     Command::new(binary())
-        .args(["--config", &config.display().to_string(), "daemon", "--check"])
+        .args([
+            "--config",
+            &config.display().to_string(),
+            "daemon",
+            "--check",
+        ])
         .output()
         .expect("run daemon --check")
 }
