@@ -4,77 +4,129 @@
 //! several moments may share one marker, `(t 12, t 40)` or `(t 12, 40)`. Video-time
 //! citations are `(01:23)` or `[01:23]` (also with a leading `t`): they are flagged with
 //! [`TimeBase::Video`] so that the host maps them through its video clock. Markers are
-//! removed from the text, together with the whitespace before them.
-
-use std::sync::OnceLock;
-
-use regex::{Captures, Regex};
+//! removed from the text, together with the whitespace before them. Anything that is not a
+//! complete marker, such as a clock time `10:30` in prose, stays text.
 
 use crate::{Citation, CitedField, Segment, TimeBase};
 
-fn marker() -> &'static Regex {
-    static MARKER: OnceLock<Regex> = OnceLock::new();
-    MARKER.get_or_init(|| {
-        Regex::new(concat!(
-            r"\s*\(\s*t\s*(?P<session>\d{1,7}(?:\s*,\s*t?\s*\d{1,7})*)\s*\)",
-            r"|\s*[\(\[]\s*(?:t\s*)?(?P<minutes>\d{1,3}):(?P<seconds>[0-5]\d)\s*[\)\]]",
-        ))
-        .expect("the citation pattern is a valid regex")
-    })
-}
+/// The most digits of a `(t N)` number: about 115 days of session time.
+const MAX_SECONDS_DIGITS: usize = 7;
 
 /// Splits `text` into text and chip segments. Returns the text without markers as well.
+///
+/// The scan is by hand rather than by regex: a guest is instantiated afresh for every call,
+/// so a regex would be compiled again each time, which costs more than the parse itself.
 pub fn parse(text: &str) -> (String, Vec<Segment>) {
     let mut plain = String::with_capacity(text.len());
     let mut segments = Vec::new();
-    let mut pending = String::new();
-    let mut last_end = 0;
-    for captures in marker().captures_iter(text) {
-        let whole = captures.get(0).expect("group 0 always exists");
-        pending.push_str(&text[last_end..whole.start()]);
-        last_end = whole.end();
-        if !pending.is_empty() {
-            plain.push_str(&pending);
-            segments.push(Segment::Text(std::mem::take(&mut pending)));
+    let mut pending_start = 0;
+    let mut position = 0;
+    while let Some(offset) = text[position..].find(['(', '[']) {
+        let open = position + offset;
+        let Some((end, chips)) = marker(text, open) else {
+            position = open + 1;
+            continue;
+        };
+        let before = text[pending_start..open].trim_end();
+        if !before.is_empty() {
+            plain.push_str(before);
+            segments.push(Segment::Text(before.to_owned()));
         }
-        segments.extend(chips(&captures).into_iter().map(Segment::Chip));
+        segments.extend(chips.into_iter().map(Segment::Chip));
+        pending_start = end;
+        position = end;
     }
-    pending.push_str(&text[last_end..]);
-    if !pending.is_empty() {
-        plain.push_str(&pending);
-        segments.push(Segment::Text(pending));
+    let rest = &text[pending_start..];
+    if !rest.is_empty() {
+        plain.push_str(rest);
+        segments.push(Segment::Text(rest.to_owned()));
     }
     (plain, segments)
 }
 
-fn chips(captures: &Captures<'_>) -> Vec<Citation> {
-    if let Some(list) = captures.name("session") {
-        return list
-            .as_str()
-            .split(',')
-            .filter_map(|item| {
-                item.trim()
-                    .trim_start_matches('t')
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-            })
-            .map(|seconds| Citation {
-                time_ms: seconds * 1000,
-                base: TimeBase::Session,
-            })
-            .collect();
+/// A cursor over the bytes of a candidate marker. Markers are ASCII, so byte steps are safe;
+/// any other byte ends the marker.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    fn skip_spaces(&mut self) {
+        while self.bytes.get(self.at).is_some_and(u8::is_ascii_whitespace) {
+            self.at += 1;
+        }
     }
-    let number = |name: &str| {
-        captures
-            .name(name)
-            .and_then(|found| found.as_str().parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    vec![Citation {
-        time_ms: (number("minutes") * 60 + number("seconds")) * 1000,
-        base: TimeBase::Video,
-    }]
+
+    fn eat(&mut self, byte: u8) -> bool {
+        let found = self.bytes.get(self.at) == Some(&byte);
+        if found {
+            self.at += 1;
+        }
+        found
+    }
+
+    /// Reads 1 to `max_digits` digits.
+    fn number(&mut self, max_digits: usize) -> Option<u64> {
+        let start = self.at;
+        while self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
+            self.at += 1;
+        }
+        let digits = self.at - start;
+        if digits == 0 || digits > max_digits {
+            return None;
+        }
+        std::str::from_utf8(&self.bytes[start..self.at]).ok()?.parse().ok()
+    }
+}
+
+/// Parses the marker that opens at byte `open`: `(t 12)`, `(t 12, t 40)`, `(01:23)` or
+/// `[t 1:23]`. Returns the byte after the marker and its citations.
+fn marker(text: &str, open: usize) -> Option<(usize, Vec<Citation>)> {
+    let bytes = text.as_bytes();
+    let close = if bytes[open] == b'(' { b')' } else { b']' };
+    let mut cursor = Cursor { bytes, at: open + 1 };
+    cursor.skip_spaces();
+    let prefixed = cursor.eat(b't');
+    cursor.skip_spaces();
+    let first = cursor.number(MAX_SECONDS_DIGITS)?;
+    if cursor.eat(b':') {
+        let seconds = two_digit_seconds(&mut cursor)?;
+        cursor.skip_spaces();
+        if first > 999 || !cursor.eat(close) {
+            return None;
+        }
+        let time_ms = (first * 60 + seconds) * 1000;
+        return Some((cursor.at, vec![citation(time_ms, TimeBase::Video)]));
+    }
+    if !prefixed || close != b')' {
+        return None;
+    }
+    let mut citations = vec![citation(first * 1000, TimeBase::Session)];
+    loop {
+        cursor.skip_spaces();
+        if cursor.eat(b')') {
+            return Some((cursor.at, citations));
+        }
+        if !cursor.eat(b',') {
+            return None;
+        }
+        cursor.skip_spaces();
+        cursor.eat(b't');
+        cursor.skip_spaces();
+        let seconds = cursor.number(MAX_SECONDS_DIGITS)?;
+        citations.push(citation(seconds * 1000, TimeBase::Session));
+    }
+}
+
+fn two_digit_seconds(cursor: &mut Cursor<'_>) -> Option<u64> {
+    let start = cursor.at;
+    let seconds = cursor.number(2)?;
+    (cursor.at - start == 2 && seconds < 60).then_some(seconds)
+}
+
+fn citation(time_ms: u64, base: TimeBase) -> Citation {
+    Citation { time_ms, base }
 }
 
 /// Parses the citations out of `object[field]` in place: the field keeps the plain text and
@@ -165,6 +217,50 @@ mod tests {
     fn no_markers_one_text_segment() {
         let (_, segments) = parse("Nothing happened.");
         assert_eq!(segments, vec![text("Nothing happened.")]);
+    }
+
+    #[test]
+    fn unclosed_marker_kept() {
+        let (plain, segments) = parse("Oops (t 12 and more");
+        assert_eq!(segments.len(), 1);
+        assert_eq!(plain, "Oops (t 12 and more");
+    }
+
+    #[test]
+    fn plain_parentheses_kept() {
+        let (plain, _) = parse("A note (see above) [1].");
+        assert_eq!(plain, "A note (see above) [1].");
+    }
+
+    #[test]
+    fn seconds_over_59_not_video() {
+        let (_, segments) = parse("x (1:75)");
+        assert_eq!(segments.len(), 1);
+    }
+
+    #[test]
+    fn too_many_digits_kept() {
+        let (_, segments) = parse("x (t 12345678)");
+        assert_eq!(segments.len(), 1);
+    }
+
+    #[test]
+    fn adjacent_markers() {
+        let (_, segments) = parse("a (t 1) (t 2) b");
+        let expected = vec![
+            text("a"),
+            chip(1, TimeBase::Session),
+            chip(2, TimeBase::Session),
+            text(" b"),
+        ];
+        assert_eq!(segments, expected);
+    }
+
+    #[test]
+    fn non_ascii_text_kept() {
+        let (plain, segments) = parse("Zahlung fehlgeschlagen (t 5) – 支付失败");
+        assert_eq!(plain, "Zahlung fehlgeschlagen – 支付失败");
+        assert_eq!(segments[1], chip(5, TimeBase::Session));
     }
 
     #[test]

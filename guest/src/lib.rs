@@ -10,6 +10,18 @@
 //! config parsing ([`config`]) and answer validation ([`answer`]). Everything is pure, so a
 //! type can be tested natively with plain `cargo test` through [`testing::Harness`]; the
 //! only import, `log`, is called only when the code runs inside a component.
+//!
+//! # Writing a scanner type
+//!
+//! 1. Make a library crate with `crate-type = ["cdylib", "rlib"]` that depends on this SDK,
+//!    `serde` and `serde_json`.
+//! 2. Define the config as a struct with `#[serde(deny_unknown_fields)]` and a `prompt`
+//!    field, implement [`Scanner`] for a unit struct, and call [`export_scanner!`] on it.
+//!    `scanners/checklist` is a complete example in about a hundred lines.
+//! 3. Test it natively with [`testing::Harness`]: `cargo test`.
+//! 4. Build the component with `cargo build --release --target wasm32-wasip2`, copy the
+//!    `.wasm` into the host's types folder and try it with
+//!    `replay-vision scanner-types check FILE.wasm`.
 
 pub mod answer;
 pub mod citations;
@@ -119,7 +131,7 @@ impl OutputField {
 }
 
 impl ScannerError {
-    /// An invalid config key; `field` is its JSON path.
+    /// Reports an invalid config key; `field` is its JSON path.
     pub fn config(field: &str, message: impl Into<String>) -> Self {
         Self {
             kind: ErrorKind::InvalidConfig,
@@ -129,7 +141,7 @@ impl ScannerError {
         }
     }
 
-    /// An input the host should not have sent, such as an unknown step.
+    /// Reports an input the host should not have sent, such as an unknown step.
     pub fn input(message: impl Into<String>) -> Self {
         Self {
             kind: ErrorKind::InvalidInput,
@@ -139,7 +151,8 @@ impl ScannerError {
         }
     }
 
-    /// An answer that breaks the output rules; a second turn quoting `message` may fix it.
+    /// Reports a model answer that breaks the output rules. A second model turn that
+    /// quotes `message` may fix it.
     pub fn answer(field: Option<&str>, message: impl Into<String>) -> Self {
         Self {
             kind: ErrorKind::InvalidAnswer,

@@ -94,18 +94,37 @@ pub fn event_log_block(entries: &[LogEntry]) -> String {
 
 fn log_line(entry: &LogEntry) -> String {
     let mut line = format!(
-        "REC_T {:.1} window {} {}",
-        entry.time_ms as f64 / 1000.0,
+        "REC_T {} window {} {}",
+        tenths(entry.time_ms),
         escape(&entry.window_id),
         kind_name(entry.kind)
     );
     if let Some(target) = &entry.target {
-        line.push_str(&format!(" target=\"{}\"", escape(&shorten(target))));
+        push_quoted(&mut line, "target", target);
     }
     if let Some(text) = &entry.text {
-        line.push_str(&format!(" text=\"{}\"", escape(&shorten(text))));
+        push_quoted(&mut line, "text", text);
     }
     line
+}
+
+/// Appends ` name="value"`, the value escaped and shortened, with `…` marking a cut.
+fn push_quoted(line: &mut String, name: &str, value: &str) {
+    let short = shorten(value);
+    line.push(' ');
+    line.push_str(name);
+    line.push_str("=\"");
+    line.push_str(&escape(short));
+    if short.len() < value.len() {
+        line.push('…');
+    }
+    line.push('"');
+}
+
+/// Formats milliseconds as seconds with one decimal, truncated (`31400` is `31.4`), without
+/// floating point, which is slow to format inside a component.
+fn tenths(ms: u64) -> String {
+    format!("{}.{}", ms / 1000, ms % 1000 / 100)
 }
 
 /// The snake_case name of an event kind, as it appears in prompts.
@@ -124,21 +143,29 @@ pub fn kind_name(kind: EventKind) -> &'static str {
     }
 }
 
-fn shorten(text: &str) -> String {
+/// Cuts `text` to [`MAX_ENTRY_TEXT_CHARS`] characters.
+fn shorten(text: &str) -> &str {
     match text.char_indices().nth(MAX_ENTRY_TEXT_CHARS) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
+        Some((end, _)) => &text[..end],
+        None => text,
     }
 }
 
 /// Escapes recording text for a delimited block: `<` and `>` become entities, so no text
 /// can close or open a tag, and line breaks become spaces, so no text can forge an entry.
 pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace(['\n', '\r'], " ")
-        .replace('"', "&quot;")
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\n' | '\r' => escaped.push(' '),
+            other => escaped.push(other),
+        }
+    }
+    escaped
 }
 
 /// Builds the usual prompt: the preamble plus `instructions` as system text, and the
@@ -220,6 +247,21 @@ mod tests {
     #[test]
     fn shorten_long_text() {
         let long = "x".repeat(MAX_ENTRY_TEXT_CHARS + 10);
-        assert_eq!(shorten(&long).chars().count(), MAX_ENTRY_TEXT_CHARS + 1);
+        assert_eq!(shorten(&long).chars().count(), MAX_ENTRY_TEXT_CHARS);
+    }
+
+    #[test]
+    fn tenths_truncates() {
+        assert_eq!(tenths(31_490), "31.4");
+    }
+
+    #[test]
+    fn tenths_below_one_second() {
+        assert_eq!(tenths(40), "0.0");
+    }
+
+    #[test]
+    fn escape_quote() {
+        assert_eq!(escape("say \"hi\""), "say &quot;hi&quot;");
     }
 }

@@ -2,11 +2,12 @@
 //! `replay-vision:scanner` WIT world (the `wit/` folder of the repository).
 //!
 //! [`Runtime`] owns one wasmtime engine, the linker and the compile cache.
-//! [`Runtime::load`] validates a component's bytes, reads the WIT version it was built
-//! against (refusing unsupported ones with [`GuestError::IncompatibleVersion`]), compiles it
-//! or loads it from the on-disk cache, pre-links it and returns a [`ScannerType`], whose
-//! typed methods (`describe`, `validate_config`, `matches`, `steps`, `build_prompt`,
-//! `parse_output`) each run in a fresh instance under [`Limits`].
+//! [`Runtime::load`] validates a component's bytes and reads the WIT version it was built
+//! against, rejecting unsupported ones with [`GuestError::IncompatibleVersion`]. It then
+//! compiles the component (or loads it from the on-disk cache), pre-links it and returns a
+//! [`ScannerType`]. Each typed method of that handle (`describe`, `validate_config`,
+//! `matches`, `steps`, `build_prompt`, `parse_output`) runs in a fresh instance under
+//! [`Limits`].
 //!
 //! Sandbox: an empty WASI context (no files, environment, arguments, sockets or standard
 //! streams; a clock fixed at the epoch; a fixed random sequence), a memory cap (64 MiB by
@@ -82,7 +83,7 @@ impl Runtime {
         })
     }
 
-    /// The limits new types get.
+    /// Returns the limits that newly loaded types get.
     pub fn limits(&self) -> &Limits {
         &self.limits
     }

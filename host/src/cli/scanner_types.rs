@@ -157,41 +157,18 @@ fn check(
 
 /// Calls every export once and returns, per call, its result and cost.
 fn exercise(scanner_type: &ScannerType, config: &str) -> anyhow::Result<Vec<serde_json::Value>> {
-    let mut calls = Vec::new();
-    let record = |name: &str,
-                  fuel: u64,
-                  elapsed: std::time::Duration,
-                  result: serde_json::Value| {
-        json!({"call": name, "fuel": fuel, "elapsed_us": elapsed.as_micros() as u64, "result": result})
-    };
     let describe = scanner_type.describe()?;
-    calls.push(record(
-        "describe",
-        describe.fuel,
-        describe.elapsed,
-        json!("ok"),
-    ));
     let validated = scanner_type.validate_config(config)?;
-    calls.push(record(
-        "validate-config",
-        validated.fuel,
-        validated.elapsed,
-        json!(validated.value),
-    ));
     let matched = scanner_type.matches(&Filters::none(), &probe_session())?;
-    calls.push(record(
-        "matches",
-        matched.fuel,
-        matched.elapsed,
-        json!(matched.value),
-    ));
-    let Metered {
-        value: steps,
-        fuel,
-        elapsed,
-    } = scanner_type.steps(config)?;
-    calls.push(record("steps", fuel, elapsed, json!(steps)));
-    let Ok(steps) = steps else {
+    let steps = scanner_type.steps(config)?;
+    let mut calls = vec![
+        record("describe", &describe, json!("ok")),
+        record("validate-config", &validated, json!(validated.value)),
+        record("matches", &matched, json!(matched.value)),
+        record("steps", &steps, json!(steps.value)),
+    ];
+
+    let Ok(steps) = steps.value else {
         return Ok(calls);
     };
     for step in steps {
@@ -211,12 +188,21 @@ fn exercise(scanner_type: &ScannerType, config: &str) -> anyhow::Result<Vec<serd
         };
         calls.push(record(
             &format!("build-prompt {}", step.id),
-            prompt.fuel,
-            prompt.elapsed,
+            &prompt,
             outcome,
         ));
     }
     Ok(calls)
+}
+
+/// Formats one call's report line as JSON.
+fn record<T>(name: &str, call: &Metered<T>, result: serde_json::Value) -> serde_json::Value {
+    json!({
+        "call": name,
+        "fuel": call.fuel,
+        "elapsed_us": call.elapsed.as_micros() as u64,
+        "result": result,
+    })
 }
 
 fn print_check(scanner_type: &ScannerType, summary: &serde_json::Value) {
@@ -249,7 +235,7 @@ fn print_check(scanner_type: &ScannerType, summary: &serde_json::Value) {
     }
 }
 
-/// A plain session for the check's calls: one minute long, one page, no events.
+/// Builds a plain session for the check's calls: one minute long, one page, no events.
 fn probe_session() -> SessionMeta {
     SessionMeta {
         session_id: "scanner-types-check".to_owned(),

@@ -53,9 +53,10 @@ impl CompileCache {
     ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let path = self.entry_path(engine, wasm);
         if path.exists() {
-            // SAFETY: the cache directory holds only files this module wrote with
-            // `Component::serialize` for an engine with the same compatibility hash (the
-            // hash is part of the name); wasmtime checks the header again on load.
+            // SAFETY: deserialising runs native code from the file, so the cache directory
+            // must be as trusted as the binary itself. This module writes entries only with
+            // `Component::serialize`, and the engine hash in the name keeps an entry from
+            // reaching an incompatible engine. wasmtime also checks the header on load.
             match unsafe { Component::deserialize_file(engine, &path) } {
                 Ok(component) => return Ok((component, CacheOutcome::Hit)),
                 Err(error) => tracing::warn!(
@@ -90,7 +91,7 @@ fn store(path: &Path, component: &Component) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The default cache directory: `$REPLAY_VISION_CACHE_DIR/components`, else
+/// Returns the default cache directory: `$REPLAY_VISION_CACHE_DIR/components`, else
 /// `$XDG_CACHE_HOME/replay-vision/components`, else `~/.cache/replay-vision/components`.
 /// Returns `None` when none of these variables is set.
 pub fn default_cache_dir() -> Option<PathBuf> {

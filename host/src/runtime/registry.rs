@@ -54,8 +54,8 @@ pub struct Registry {
 
 impl Registry {
     /// Loads every `*.wasm` file in `dir`, in file-name order. A file that fails to load is
-    /// kept in [`Registry::failures`] and logged; when two files declare the same id, the
-    /// first one wins and the second is a failure too.
+    /// logged and kept in [`Registry::failures`]. When two files declare the same id, the
+    /// first one wins and the second counts as a failure.
     pub fn load_dir(runtime: &Runtime, dir: &Path) -> std::io::Result<Self> {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
             .filter_map(|entry| entry.ok().map(|entry| entry.path()))
@@ -97,17 +97,17 @@ impl Registry {
         self.types.insert(id, LoadedType { path, scanner_type });
     }
 
-    /// The type with this id.
+    /// Returns the type with this id.
     pub fn get(&self, id: &str) -> Option<&ScannerType> {
         self.types.get(id).map(|loaded| &loaded.scanner_type)
     }
 
-    /// All loaded types, ordered by id.
+    /// Returns all loaded types, ordered by id.
     pub fn types(&self) -> impl Iterator<Item = &LoadedType> {
         self.types.values()
     }
 
-    /// Files that could not be loaded, with the reason.
+    /// Returns the files that could not be loaded, with the reason.
     pub fn failures(&self) -> &[(PathBuf, GuestError)] {
         &self.failures
     }

@@ -25,7 +25,7 @@ const FUEL_BUDGET: u64 = 1 << 48;
 /// The value of one call and what it cost.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Metered<T> {
-    /// What the guest returned.
+    /// The value the guest returned.
     pub value: T,
     /// Wasm instructions executed (fuel consumed), including instantiation.
     pub fuel: u64,
@@ -82,12 +82,12 @@ impl ScannerType {
         Ok(scanner_type)
     }
 
-    /// The type id, such as `monitor`.
+    /// Returns the type id, such as `monitor`.
     pub fn id(&self) -> &str {
         &self.info.id
     }
 
-    /// What `describe` returned when the type was loaded.
+    /// Returns the output of `describe` from when the type was loaded.
     pub fn info(&self) -> &TypeInfo {
         &self.info
     }
@@ -97,12 +97,12 @@ impl ScannerType {
         &self.wit_version
     }
 
-    /// Where the component came from (usually its path).
+    /// Returns the origin of the component, usually its path.
     pub fn origin(&self) -> &str {
         &self.origin
     }
 
-    /// The limits applied to each call.
+    /// Returns the limits applied to each call.
     pub fn limits(&self) -> &Limits {
         &self.limits
     }
