@@ -9,7 +9,7 @@ use replay_vision::runtime::{Limits, Runtime, RuntimeOptions, ScannerType};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// The folder `make guests` writes components to.
+/// Returns the folder that `make guests` writes components to.
 pub fn guest_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -17,7 +17,7 @@ pub fn guest_dir() -> PathBuf {
     target.join("wasm32-wasip2").join("guest")
 }
 
-/// The path of a compiled guest, failing with the command that builds it.
+/// Returns the path of a compiled guest, or fails with the command that builds it.
 pub fn guest_path(name: &str) -> PathBuf {
     let path = guest_dir().join(format!("{name}.wasm"));
     assert!(
@@ -28,7 +28,7 @@ pub fn guest_path(name: &str) -> PathBuf {
     path
 }
 
-/// The runtime shared by the tests of this binary, with a compile cache in a temporary
+/// Returns the runtime shared by the tests of this binary. Its compile cache is a temporary
 /// folder that lives as long as the process.
 pub fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -66,7 +66,7 @@ pub fn convert<From: Serialize, To: DeserializeOwned>(value: &From) -> To {
     serde_json::from_value(json).expect("the SDK and host types have the same shape")
 }
 
-/// The serde shape of a value, for comparing SDK and host results.
+/// Returns the serde shape of a value, for comparing SDK and host results.
 pub fn shape<T: Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).expect("serialise")
 }

@@ -2,7 +2,7 @@
 //! limit ends the call with its own error and that the host keeps working afterwards.
 //!
 //! The config's `behaviour` picks what `parse-output` does: `loop` spins forever, `allocate`
-//! asks for 1 GiB, `panic` panics, `huge-output` returns 100 MB, and `echo` returns the raw
+//! requests 1 GiB, `panic` panics, `huge-output` returns 100 MB, and `echo` returns the raw
 //! answer wrapped in an object (the well-behaved case).
 
 use std::hint::black_box;
