@@ -53,12 +53,21 @@ impl Renderer {
 
     /// Returns the cache directory of `session`'s video under these settings.
     pub fn cache_entry(&self, session: &SessionEvents) -> PathBuf {
-        let key = cache::key(
-            &session.content_hash,
-            &self.settings.output_key(),
-            &self.player_hash,
-        );
+        self.entry_for(&session.content_hash)
+    }
+
+    fn entry_for(&self, content_hash: &str) -> PathBuf {
+        let key = cache::key(content_hash, &self.settings.output_key(), &self.player_hash);
         self.settings.cache_dir.join(key)
+    }
+
+    /// Returns the cached video of the session with `content_hash`, if complete.
+    fn cached(&self, content_hash: &str, session_id: &str) -> Option<Rendered> {
+        let entry = self.entry_for(content_hash);
+        let mut hit = cache::lookup(&entry)?;
+        tracing::info!(session_id, entry = %entry.display(), "render cache hit");
+        hit.stats.cached = true;
+        Some(hit)
     }
 
     /// Renders a loaded recording, or returns its cached video; see
@@ -69,6 +78,10 @@ impl Renderer {
         recording: &Recording,
         progress: impl Fn(usize, usize) + Send + Sync,
     ) -> Result<Rendered, RenderError> {
+        // A cache hit needs only the content hash, not the per-window JSON.
+        if let Some(hit) = self.cached(recording.content_hash(), &recording.session_id) {
+            return Ok(hit);
+        }
         self.render_session(&SessionEvents::from_recording(recording), progress)
             .await
     }
@@ -81,9 +94,7 @@ impl Renderer {
         progress: impl Fn(usize, usize) + Send + Sync,
     ) -> Result<Rendered, RenderError> {
         let entry = self.cache_entry(session);
-        if let Some(mut hit) = cache::lookup(&entry) {
-            tracing::info!(session_id = %session.session_id, entry = %entry.display(), "render cache hit");
-            hit.stats.cached = true;
+        if let Some(hit) = self.cached(&session.content_hash, &session.session_id) {
             return Ok(hit);
         }
         let timeline = Timeline::build(session, self.settings.frames.inactivity_ms)
