@@ -1,5 +1,5 @@
 //! The `VideoClock` maps the rendered video's time to the session's time and back. Each video
-//! frame shows one session instant for `1 / fps` seconds; the instants increase but skip the
+//! frame shows one session instant for `1 / fps` seconds. The instants increase but skip the
 //! cut (inactive) stretches, so video time is a compressed, piecewise view of session time.
 //! The clock is saved as JSON beside the video so any later reader can map a citation.
 
@@ -19,7 +19,7 @@ pub struct ClockFrame {
     pub window_id: String,
     /// The Meta `href` of that window at that instant, if recorded.
     pub url: Option<String>,
-    /// Why the frame was chosen.
+    /// Reason the frame was chosen.
     pub reason: FrameReason,
     /// Inactive session time cut just before this frame, in ms (0 when none).
     pub idle_before_ms: u64,

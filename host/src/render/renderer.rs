@@ -27,12 +27,12 @@ pub struct Renderer {
     /// Hash of the player's code, part of the cache key.
     player_hash: Vec<u8>,
     worker: Mutex<Option<Worker>>,
-    /// Process id of the running browser, 0 when none; readable while a render runs.
+    /// Process id of the running browser, or 0 when none. It is readable while a render runs.
     pid: AtomicU32,
 }
 
 impl Renderer {
-    /// Creates a renderer. Reads rrweb's bundle from the player directory; Chromium starts on
+    /// Creates a renderer. Reads rrweb's bundle from the player directory. Chromium starts on
     /// the first render.
     pub fn new(settings: RenderSettings) -> Result<Renderer, RenderError> {
         let assets = PlayerAssets::read(&settings.player_dir)?;
@@ -87,7 +87,7 @@ impl Renderer {
     }
 
     /// Renders `session`, or returns its cached video. `progress(done, total)` is called after
-    /// each planned frame. One call renders at a time; concurrent calls wait.
+    /// each planned frame. One call renders at a time, and concurrent calls wait.
     pub async fn render_session(
         &self,
         session: &SessionEvents,
