@@ -7,7 +7,7 @@
 //!   lines of `["<window id>", event]`.
 //!
 //! Every request needs `Authorization: Bearer <key>`. With `rate_limit_every(n)`, every n-th
-//! request gets `429` with `Retry-After: 0`, as PostHog's rate limiter answers.
+//! request gets `429` with `Retry-After: 0`, as PostHog's rate limiter responds.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -82,7 +82,7 @@ impl PostHogStandIn {
         }
     }
 
-    /// The host to configure, such as `http://127.0.0.1:PORT`.
+    /// Returns the host to configure, such as `http://127.0.0.1:PORT`.
     pub fn host(&self) -> String {
         format!("http://{}", self.address)
     }
@@ -118,12 +118,12 @@ impl PostHogStandIn {
         self.lock().rate_limit_every = Some(n.max(1));
     }
 
-    /// Requests answered with `429` so far.
+    /// Returns the number of requests rejected with `429` so far.
     pub fn rate_limited(&self) -> usize {
         self.lock().rate_limited
     }
 
-    /// Paths with query of every request so far.
+    /// Returns the path and query of every request so far.
     pub fn paths(&self) -> Vec<String> {
         self.lock().paths.clone()
     }
@@ -133,7 +133,7 @@ impl PostHogStandIn {
     }
 }
 
-/// Counts the request and returns the error answer it gets, if any.
+/// Counts the request and returns its error response, if it gets one.
 fn admit(shared: &Shared, headers: &HeaderMap, path: String) -> Option<Response> {
     let mut inner = shared.lock().expect("stand-in state");
     inner.requests += 1;

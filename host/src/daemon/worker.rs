@@ -54,6 +54,9 @@ pub async fn process(shared: &Arc<Shared>, work: TakenWork, stop: &watch::Receiv
                 .return_work(&item.scanner_id, &item.session_id, &shared.owner)
                 .await;
         }
+        // A pause before the next take, so a store that keeps failing is not retried in a
+        // tight loop.
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
     heartbeat.abort();
 }

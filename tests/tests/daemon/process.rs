@@ -1,5 +1,5 @@
-//! The `replay-vision daemon` binary as a child process: killed with SIGKILL mid-run and
-//! restarted several times, it loses and doubles nothing; stopped with SIGTERM, it leaves no
+//! The `replay-vision daemon` binary as a child process. Killed with SIGKILL mid-run and
+//! restarted several times, it loses and doubles nothing. Stopped with SIGTERM, it leaves no
 //! work running. The binary comes from `cargo build -p replay-vision`, which `make test` runs.
 
 use std::path::PathBuf;
@@ -10,7 +10,7 @@ use replay_vision::store::{ObservationState, Store};
 
 use super::support::{monitor, queued_pairs, Fixture};
 
-/// The `replay-vision` binary beside this test binary's folder.
+/// Returns the path of the `replay-vision` binary beside this test binary's folder.
 fn binary() -> PathBuf {
     let test = std::env::current_exe().expect("test binary path");
     let path = test
@@ -54,7 +54,7 @@ async fn final_count(store: &Store) -> usize {
         .count()
 }
 
-/// Waits until `done` holds or `limit` passes; returns whether it held.
+/// Waits until `done` returns true or `limit` passes, and returns whether `done` did.
 async fn wait_for<F, Fut>(limit: Duration, mut done: F) -> bool
 where
     F: FnMut() -> Fut,
