@@ -76,7 +76,10 @@ impl Cursor<'_> {
         if digits == 0 || digits > max_digits {
             return None;
         }
-        std::str::from_utf8(&self.bytes[start..self.at]).ok()?.parse().ok()
+        std::str::from_utf8(&self.bytes[start..self.at])
+            .ok()?
+            .parse()
+            .ok()
     }
 }
 
@@ -85,7 +88,10 @@ impl Cursor<'_> {
 fn marker(text: &str, open: usize) -> Option<(usize, Vec<Citation>)> {
     let bytes = text.as_bytes();
     let close = if bytes[open] == b'(' { b')' } else { b']' };
-    let mut cursor = Cursor { bytes, at: open + 1 };
+    let mut cursor = Cursor {
+        bytes,
+        at: open + 1,
+    };
     cursor.skip_spaces();
     let prefixed = cursor.eat(b't');
     cursor.skip_spaces();
