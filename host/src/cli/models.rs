@@ -66,8 +66,8 @@ fn parse_delivery(text: &str) -> Result<Delivery, String> {
 /// Runs the command.
 pub async fn run(args: Args, config_path: Option<&Path>) -> anyhow::Result<ExitCode> {
     let config = Config::load(config_path)?;
-    // TODO: read price overrides from the configuration once it has a prices section.
-    let table = PriceTable::default();
+    let mut table = config.provider.gemini.price_table();
+    table.apply_overrides(config.provider.openai.prices.clone());
     if args.estimate {
         print_estimate(&args, &config, &table)?;
     } else {
@@ -124,10 +124,12 @@ fn print_estimate(args: &Args, config: &Config, table: &PriceTable) -> anyhow::R
             .count(),
         None => args.prompt_chars,
     };
+
     let frame_count = args
         .frames
         .unwrap_or_else(|| (args.duration_s * args.video_fps).ceil() as usize);
     let date = prices::today();
+
     let result = estimate::estimate(
         table,
         &EstimateInput {
@@ -146,10 +148,12 @@ fn print_estimate(args: &Args, config: &Config, table: &PriceTable) -> anyhow::R
             expected_output_tokens: args.output_tokens,
         },
     );
+
     if args.json {
         println!("{}", serde_json::to_string_pretty(&result)?);
         return Ok(());
     }
+
     println!("model          {}", result.model);
     println!("frames seen    {}", result.frames_seen);
     println!("video tokens   {} (estimate)", result.video_tokens);

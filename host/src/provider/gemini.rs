@@ -11,7 +11,7 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::prices::{self, PriceTable};
+use super::prices::{self, ModelPrice, PriceTable};
 use super::retry::{self, Clock, RetryPolicy, TokioClock};
 use super::{http, Answer, Cause, ErrorKind, GenerateRequest, Provider, ProviderError};
 
@@ -52,6 +52,17 @@ pub struct GeminiConfig {
     pub max_output_tokens: Option<u32>,
     /// Retries of transient failures.
     pub retry: RetryPolicy,
+    /// Price entries that replace the built-in ones for the models they name.
+    pub prices: Vec<ModelPrice>,
+}
+
+impl GeminiConfig {
+    /// Returns the built-in price table with `prices` applied.
+    pub fn price_table(&self) -> PriceTable {
+        let mut table = PriceTable::default();
+        table.apply_overrides(self.prices.clone());
+        table
+    }
 }
 
 impl Default for GeminiConfig {
@@ -68,6 +79,7 @@ impl Default for GeminiConfig {
             temperature: None,
             max_output_tokens: None,
             retry: RetryPolicy::default(),
+            prices: Vec::new(),
         }
     }
 }
@@ -130,12 +142,13 @@ impl GeminiProvider {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(config.request_timeout_ms))
             .build()?;
+        let prices = config.price_table();
         Ok(Self {
             config,
             key,
             client,
             clock: Arc::new(TokioClock::default()),
-            prices: PriceTable::default(),
+            prices,
         })
     }
 
@@ -283,4 +296,37 @@ async fn read_video(path: &std::path::Path) -> Result<Vec<u8>, ProviderError> {
             format!("cannot read video {}: {error}", path.display()),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::prices::FrameTokens;
+
+    #[test]
+    fn config_price_override() {
+        let config: GeminiConfig = toml::from_str(
+            "[[prices]]\nmodel = \"gemini-3.5-flash\"\ninput_usd_per_mtok = 2.5\noutput_usd_per_mtok = 10.0\n",
+        )
+        .unwrap();
+        let table = config.price_table();
+        let price = table.lookup("gemini-3.5-flash", "2026-12-04").unwrap();
+        assert_eq!(price.input_usd_per_mtok, 2.5);
+    }
+
+    #[test]
+    fn config_override_keeps_frame_tokens() {
+        let config: GeminiConfig = toml::from_str(
+            "[[prices]]\nmodel = \"custom\"\ninput_usd_per_mtok = 1.0\noutput_usd_per_mtok = 1.0\n",
+        )
+        .unwrap();
+        let table = config.price_table();
+        let price = table.lookup("custom", "2026-12-04").unwrap();
+        assert_eq!(price.frame_tokens, FrameTokens::gemini_3());
+    }
+
+    #[test]
+    fn api_key_debug_redacted() {
+        assert_eq!(format!("{:?}", ApiKey::new("secret")), "ApiKey(<redacted>)");
+    }
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::gemini::{ApiKey, SetupError};
-use super::prices::{self, PriceTable};
+use super::prices::{self, ModelPrice, PriceTable};
 use super::retry::{self, Clock, RetryPolicy, TokioClock};
 use super::{http, Answer, Cause, ErrorKind, GenerateRequest, Provider, ProviderError, Usage};
 
@@ -58,6 +58,17 @@ pub struct OpenAiConfig {
     pub request_timeout_ms: u64,
     /// Retries of transient failures.
     pub retry: RetryPolicy,
+    /// Price entries for the served models; self-hosted models have none by default.
+    pub prices: Vec<ModelPrice>,
+}
+
+impl OpenAiConfig {
+    /// Returns the built-in price table with `prices` applied.
+    pub fn price_table(&self) -> PriceTable {
+        let mut table = PriceTable::default();
+        table.apply_overrides(self.prices.clone());
+        table
+    }
 }
 
 impl Default for OpenAiConfig {
@@ -73,6 +84,7 @@ impl Default for OpenAiConfig {
             temperature: None,
             request_timeout_ms: 600_000,
             retry: RetryPolicy::default(),
+            prices: Vec::new(),
         }
     }
 }
@@ -98,12 +110,13 @@ impl OpenAiProvider {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(config.request_timeout_ms))
             .build()?;
+        let prices = config.price_table();
         Ok(Self {
             config,
             key,
             client,
             clock: Arc::new(TokioClock::default()),
-            prices: PriceTable::default(),
+            prices,
         })
     }
 
