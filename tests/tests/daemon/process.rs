@@ -197,3 +197,65 @@ async fn check_reports_short_lease() {
     assert!(!output.status.success(), "{stderr}");
     assert!(stderr.contains("heartbeat_s"), "{stderr}");
 }
+
+#[tokio::test]
+async fn repeated_kills_end_orphaned() {
+    let fixture = Fixture::sqlite().await;
+    fixture.add_scanner("a.toml", &monitor("A", 1.0));
+    fixture.add_session("s1");
+    // Every model call hangs, so each daemon dies with the observation in hand.
+    fixture
+        .standin
+        .script((0..6).map(|_| replay_vision_tests::standin::Reply::Hang));
+    let store = &fixture.store.store;
+    let timers = "sweep_interval_s = 0.3\npoll_interval_s = 0.3\nlease_s = 1.0\n\
+                  heartbeat_s = 0.3\nmax_lease_expiries = 2\ndrain_timeout_s = 1.0\n";
+    let config = fixture.folder.path().join("replay-vision.toml");
+    std::fs::write(&config, fixture.config_toml(timers)).expect("write config");
+    let spawn = |run: usize| {
+        let log = std::fs::File::create(fixture.folder.path().join(format!("orphan-{run}.log")))
+            .expect("log file");
+        Command::new(binary())
+            .args(["--config", &config.display().to_string(), "daemon"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start the daemon binary")
+    };
+
+    for attempt in 1..=2 {
+        let mut child = spawn(attempt);
+        let running = wait_for(Duration::from_secs(30), || async {
+            store
+                .find_observation("a", "s1")
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|o| {
+                    o.state == ObservationState::Running && o.attempts == attempt as i64
+                })
+        })
+        .await;
+        child.kill().expect("SIGKILL the daemon");
+        child.wait().expect("reap the daemon");
+        assert!(running, "run {attempt} claims the observation");
+    }
+    let mut child = spawn(3);
+    let orphaned = wait_for(Duration::from_secs(30), || async {
+        store
+            .find_observation("a", "s1")
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|o| o.state.is_final() || o.state == ObservationState::Failed)
+    })
+    .await;
+    terminate(&child);
+    child.wait().expect("reap the daemon");
+
+    assert!(orphaned, "the observation ends within the time limit");
+    let observation = store.find_observation("a", "s1").await.unwrap().unwrap();
+    assert_eq!(observation.state, ObservationState::Failed);
+    assert_eq!(observation.error_kind.as_deref(), Some("orphaned"));
+    assert_eq!(observation.lease_expiries, 2);
+}
