@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::{citations, CitedField, ParsedOutput, ScannerError};
 
-/// The longest value quoted back in an error message, in characters.
+/// The maximum length of a value quoted back in an error message, in characters.
 const MAX_QUOTED_CHARS: usize = 80;
 
 /// A model answer being validated, field by field, into a normalised output object.

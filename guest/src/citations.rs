@@ -9,7 +9,7 @@
 
 use crate::{Citation, CitedField, Segment, TimeBase};
 
-/// The most digits of a `(t N)` number: about 115 days of session time.
+/// The maximum number of digits in a `(t N)` number, which is about 115 days of session time.
 const MAX_SECONDS_DIGITS: usize = 7;
 
 /// Splits `text` into text and chip segments. Returns the text without markers as well.

@@ -8,13 +8,14 @@
 use crate::schema::ObjectSchema;
 use crate::{EventKind, LogEntry, MediaResolution, MediaSettings, Prompt, SessionMeta};
 
-/// The most event-log entries put in one prompt; later entries are left out with a note.
+/// The maximum number of event-log entries in one prompt. Later entries are left out with a
+/// note.
 pub const MAX_LOG_ENTRIES: usize = 1_500;
 
-/// The most characters kept of one entry's target or text.
+/// The maximum number of characters kept of one entry's target or text.
 pub const MAX_ENTRY_TEXT_CHARS: usize = 300;
 
-/// The system text every built-in type starts with.
+/// Returns the system text every built-in type starts with.
 pub fn preamble() -> String {
     [
         "You watch a screen recording of one visit to a website and answer a question about it.",
@@ -36,7 +37,7 @@ pub fn preamble() -> String {
     .join("\n\n")
 }
 
-/// The citation rule: moments are cited inline as `(t N)`, N being REC_T seconds.
+/// Returns the citation rule: moments are cited inline as `(t N)`, N being REC_T seconds.
 pub fn citation_rule() -> String {
     "Cite the moments that support your answer inline as (t N), where N is the whole number \
      of seconds shown as REC_T in the frame footer, for example (t 83). One moment per \
@@ -45,7 +46,7 @@ pub fn citation_rule() -> String {
         .to_owned()
 }
 
-/// Facts about the session as a delimited block.
+/// Formats facts about the session as a delimited block.
 pub fn session_block(session: &SessionMeta) -> String {
     let mut lines = vec![
         format!(
@@ -77,7 +78,8 @@ pub fn session_block(session: &SessionMeta) -> String {
     format!("<session>\n{}\n</session>", lines.join("\n"))
 }
 
-/// The event log as a delimited block, one entry per line, at most [`MAX_LOG_ENTRIES`].
+/// Formats the event log as a delimited block, one entry per line, at most
+/// [`MAX_LOG_ENTRIES`].
 pub fn event_log_block(entries: &[LogEntry]) -> String {
     let mut lines: Vec<String> = entries.iter().take(MAX_LOG_ENTRIES).map(log_line).collect();
     if entries.len() > MAX_LOG_ENTRIES {
@@ -127,7 +129,7 @@ fn tenths(ms: u64) -> String {
     format!("{}.{}", ms / 1000, ms % 1000 / 100)
 }
 
-/// The snake_case name of an event kind, as it appears in prompts.
+/// Returns the snake_case name of an event kind, as it appears in prompts.
 pub fn kind_name(kind: EventKind) -> &'static str {
     match kind {
         EventKind::Navigation => "navigation",

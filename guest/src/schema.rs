@@ -117,37 +117,37 @@ impl Serialize for OrderedProperties<'_> {
     }
 }
 
-/// A string with a description.
+/// Builds a string schema with a description.
 pub fn string(description: &str) -> Value {
     json!({"type": "string", "description": description})
 }
 
-/// A string of at most `max_chars` characters.
+/// Builds a string schema of at most `max_chars` characters.
 pub fn string_max(description: &str, max_chars: usize) -> Value {
     json!({"type": "string", "description": description, "maxLength": max_chars})
 }
 
-/// One of `values`.
+/// Builds a string schema that allows only `values`.
 pub fn one_of(values: &[&str], description: &str) -> Value {
     json!({"type": "string", "enum": values, "description": description})
 }
 
-/// A boolean.
+/// Builds a boolean schema.
 pub fn boolean(description: &str) -> Value {
     json!({"type": "boolean", "description": description})
 }
 
-/// A number within `[min, max]`.
+/// Builds a number schema within `[min, max]`.
 pub fn number(min: f64, max: f64, description: &str) -> Value {
     json!({"type": "number", "minimum": min, "maximum": max, "description": description})
 }
 
-/// A number without bounds.
+/// Builds a number schema without bounds.
 pub fn any_number(description: &str) -> Value {
     json!({"type": "number", "description": description})
 }
 
-/// An array of `items` with between `min_items` and `max_items` entries.
+/// Builds an array schema of `items` with `min_items` to `max_items` entries.
 pub fn array(items: Value, min_items: usize, max_items: Option<usize>, description: &str) -> Value {
     let mut schema = json!({
         "type": "array",
@@ -161,12 +161,12 @@ pub fn array(items: Value, min_items: usize, max_items: Option<usize>, descripti
     schema
 }
 
-/// The `confidence` field every output carries: 0 to 1, one decimal.
+/// Builds the `confidence` field every output carries: 0 to 1, one decimal.
 pub fn confidence() -> Value {
     number(0.0, 1.0, "How sure you are, from 0 to 1 with one decimal.")
 }
 
-/// A reasoning paragraph with inline `(t N)` citations.
+/// Builds the reasoning paragraph field, with inline `(t N)` citations.
 pub fn reasoning() -> Value {
     string("One paragraph explaining the answer, citing moments as (t N).")
 }

@@ -63,7 +63,7 @@ impl<S: Scanner> Harness<S> {
     }
 }
 
-/// A prompt input over the sample session and event log.
+/// Builds a prompt input over the sample session and event log.
 pub fn prompt_input(
     config: &serde_json::Value,
     step: &str,
@@ -78,7 +78,7 @@ pub fn prompt_input(
     }
 }
 
-/// Filters that match every session.
+/// Builds filters that match every session.
 pub fn no_filters() -> Filters {
     Filters {
         combine: Combine::All,
@@ -86,7 +86,7 @@ pub fn no_filters() -> Filters {
     }
 }
 
-/// A checkout session of 95 s (62 s active) on a desktop Chrome in Germany, with two rage
+/// Builds a checkout session of 95 s (62 s active) on a desktop Chrome in Germany, with two rage
 /// clicks, one console error and a `checkout_started` event.
 pub fn sample_session() -> SessionMeta {
     SessionMeta {
@@ -125,7 +125,7 @@ pub fn sample_session() -> SessionMeta {
     }
 }
 
-/// A short event log for [`sample_session`], including a line of hostile page text.
+/// Builds a short event log for [`sample_session`], including a line of hostile page text.
 pub fn sample_event_log() -> Vec<LogEntry> {
     let entry = |time_ms, kind, target: Option<&str>, text: Option<&str>| LogEntry {
         time_ms,

@@ -87,7 +87,9 @@ fn list(runtime: &Runtime, dir: &Path, as_json: bool) -> anyhow::Result<ExitCode
         let failures: Vec<_> = registry
             .failures()
             .iter()
-            .map(|(path, error)| json!({"path": path, "kind": error.kind(), "error": error.to_string()}))
+            .map(|(path, error)| {
+                json!({"path": path, "kind": error.kind(), "error": error.to_string()})
+            })
             .collect();
         println!(
             "{}",

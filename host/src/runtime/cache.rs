@@ -70,7 +70,11 @@ impl CompileCache {
         match store(&path, &component) {
             Ok(()) => Ok((component, CacheOutcome::Compiled)),
             Err(error) => {
-                tracing::warn!(path = %path.display(), error = %error, "cannot write compile cache");
+                tracing::warn!(
+                    path = %path.display(),
+                    error = %error,
+                    "cannot write compile cache"
+                );
                 Ok((component, CacheOutcome::Uncached))
             }
         }

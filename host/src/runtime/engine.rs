@@ -102,7 +102,10 @@ impl bindings::replay_vision::scanner::log::Host for CallState {
         }
         self.log_lines_left -= 1;
         if self.log_lines_left == 0 {
-            tracing::warn!(scanner_type = %self.type_id, "guest log limit reached; dropping later lines");
+            tracing::warn!(
+                scanner_type = %self.type_id,
+                "guest log limit reached; dropping later lines"
+            );
             return;
         }
         let message: String = message.chars().take(MAX_LOG_LINE_CHARS).collect();

@@ -76,7 +76,12 @@ impl Registry {
         let scanner_type = match runtime.load_file(&path) {
             Ok(scanner_type) => scanner_type,
             Err(error) => {
-                tracing::warn!(path = %path.display(), error.kind = error.kind(), error = %error, "skipping scanner type");
+                tracing::warn!(
+                    path = %path.display(),
+                    error.kind = error.kind(),
+                    error = %error,
+                    "skipping scanner type"
+                );
                 self.failures.push((path, error));
                 return;
             }

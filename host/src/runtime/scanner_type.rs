@@ -328,7 +328,12 @@ impl ScannerType {
                 limit: self.limits.max_output_bytes,
             };
         }
-        tracing::warn!(scanner_type = %type_id, function, error.kind = "trap", "guest call trapped");
+        tracing::warn!(
+            scanner_type = %type_id,
+            function,
+            error.kind = "trap",
+            "guest call trapped"
+        );
         GuestError::Trap {
             type_id,
             function,
