@@ -12,7 +12,7 @@ use super::{Job, Pipeline, Session};
 use crate::provider::estimate::{self, Delivery, Estimate, EstimateInput, VideoFacts};
 use crate::provider::gemini::GeminiProvider;
 use crate::provider::openai::{self, VideoMode};
-use crate::provider::prices::{self, PriceTable};
+use crate::provider::prices;
 
 /// The files and numbers a dry run produced.
 #[derive(Debug, Clone, Serialize)]
@@ -117,8 +117,12 @@ pub(super) async fn run(
     std::fs::write(&request_path, serde_json::to_vec_pretty(&body)?)?;
 
     let video = video_of(&rendered);
+    let price_table = match provider.name.as_str() {
+        "openai" => provider.openai.price_table(),
+        _ => provider.gemini.price_table(),
+    };
     let estimate = estimate::estimate(
-        &PriceTable::default(),
+        &price_table,
         &EstimateInput {
             model: &model,
             date: &prices::today(),
