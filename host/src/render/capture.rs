@@ -3,6 +3,7 @@
 //! (everything above the footer) is pixel-identical to the previous kept frame.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -41,7 +42,9 @@ pub(crate) async fn capture(
         warnings: 0,
     };
     let mut previous_hash = None;
+    let mut spent = [Duration::ZERO; 3];
     for (done, planned) in plan.iter().enumerate() {
+        let step = Instant::now();
         let window = &timeline.windows[planned.window];
         // rrweb's `pause(t)` applies the events before `t`; one more millisecond makes a
         // frame at `t` show every event at or before `t`.
@@ -53,6 +56,7 @@ pub(crate) async fn capture(
         let shown = page
             .show(planned.window, offset.max(0) as u64, &footer)
             .await?;
+        spent[0] += step.elapsed();
         captured.warnings = shown.warnings;
         if let Some(thrown) = shown.thrown.or_else(|| shown.errors.first().cloned()) {
             return Err(replay_failed(window, planned, &thrown));
@@ -65,8 +69,12 @@ pub(crate) async fn capture(
             ));
         }
 
+        let step = Instant::now();
         let jpeg = page.capture(quality).await?;
+        spent[1] += step.elapsed();
+        let step = Instant::now();
         let hash = page_hash(&jpeg)?;
+        spent[2] += step.elapsed();
         if previous_hash.as_ref() == Some(&hash) && !is_interaction(planned.reason) {
             captured.duplicates += 1;
             progress(done + 1, plan.len());
@@ -90,6 +98,13 @@ pub(crate) async fn capture(
         });
         progress(done + 1, plan.len());
     }
+    tracing::debug!(
+        frames = plan.len(),
+        seek_ms = spent[0].as_millis() as u64,
+        screenshot_ms = spent[1].as_millis() as u64,
+        hash_ms = spent[2].as_millis() as u64,
+        "capture timings"
+    );
     Ok(captured)
 }
 
