@@ -257,17 +257,21 @@ async fn pick_and_take(
         return Ok(Take::Empty);
     };
     let session_id: String = row.try_get("session_id")?;
-    let rows = sqlx::query(
+    // The inner select skips rows another daemon locked, so two takers of one session split
+    // its rows between them instead of waiting on each other's locks (which deadlocks).
+    let take = format!(
         "UPDATE work_queue SET taken_by = $1, taken_until_ms = $2, takes = takes + 1 \
-         WHERE session_id = $3 AND (taken_until_ms IS NULL OR taken_until_ms < $4) \
-         RETURNING scanner_id, session_id, triggered_by, triggered_by_user_id, takes",
-    )
-    .bind(owner)
-    .bind(now + lease_ms)
-    .bind(&session_id)
-    .bind(now)
-    .fetch_all(&mut *connection)
-    .await?;
+         WHERE (scanner_id, session_id) IN (SELECT scanner_id, session_id FROM work_queue \
+             WHERE session_id = $3 AND (taken_until_ms IS NULL OR taken_until_ms < $4){lock}) \
+         RETURNING scanner_id, session_id, triggered_by, triggered_by_user_id, takes"
+    );
+    let rows = sqlx::query(&take)
+        .bind(owner)
+        .bind(now + lease_ms)
+        .bind(&session_id)
+        .bind(now)
+        .fetch_all(&mut *connection)
+        .await?;
     if rows.is_empty() {
         return Ok(Take::Lost);
     }
