@@ -24,9 +24,9 @@ wasmtime::component::bindgen!({
     additional_derives: [serde::Serialize, serde::Deserialize, PartialEq, Clone],
 });
 
-pub use exports::replay_vision::scanner::scanner_type::Guest as ScannerTypeExports;
-pub use replay_vision::scanner::log::Level as LogLevel;
-pub use replay_vision::scanner::types::{
+pub use self::exports::replay_vision::scanner::scanner_type::Guest as ScannerTypeExports;
+pub use self::replay_vision::scanner::log::Level as LogLevel;
+pub use self::replay_vision::scanner::types::{
     Attribute, AttributeCondition, Citation, CitedField, Combine, CountCondition, CountMetric,
     CustomEvent, ErrorKind, EventCondition, EventKind, FieldKind, FilterCondition, FilterGroup,
     Filters, LogEntry, MatchDecision, MediaResolution, MediaSettings, OutputField, ParsedOutput,
