@@ -28,7 +28,9 @@ pub struct LoadOptions {
     /// about 500 DOM levels in a FullSnapshot. serde_json's own default of 128 (about 60 DOM
     /// levels) is too low for real pages.
     pub max_depth: usize,
-    /// Maximum size in bytes of the decompressed input file. The default is 4 GiB.
+    /// Maximum size in bytes of the decompressed input file, and separately of all decoded
+    /// posthog-js compressed fields together. The default is 1 GiB, several times the largest
+    /// real recordings seen (a few hundred MB for hours of a busy page).
     pub max_input_bytes: u64,
     /// Maximum decompressed size in bytes of one posthog-js compressed field. The default is
     /// 256 MiB.
@@ -39,7 +41,7 @@ impl Default for LoadOptions {
     fn default() -> Self {
         Self {
             max_depth: 1000,
-            max_input_bytes: 4 << 30,
+            max_input_bytes: 1 << 30,
             max_field_bytes: 256 << 20,
         }
     }
@@ -111,7 +113,7 @@ pub enum LoadError {
     /// Decompressed input passed a size bound of [`LoadOptions`].
     #[error(
         "cannot read recording {name}: {what} passes the limit of {limit} bytes after \
-         decompression; raise the limit only for trusted input"
+         decompression, so it is rejected as a likely decompression bomb"
     )]
     TooLarge {
         name: String,

@@ -48,7 +48,10 @@ pub(crate) async fn capture(
         let window = &timeline.windows[planned.window];
         // rrweb's `pause(t)` applies the events before `t`; one more millisecond makes a
         // frame at `t` show every event at or before `t`.
-        let offset = planned.at_ms as i64 + 1 + timeline.session_start - window.first_timestamp;
+        let offset = (planned.at_ms as i64)
+            .saturating_add(1)
+            .saturating_add(timeline.session_start)
+            .saturating_sub(window.first_timestamp);
         let url = timeline
             .href_at(planned.window, planned.at_ms)
             .map(str::to_owned);

@@ -12,6 +12,11 @@ use super::wire::{WindowKey, WireEvent};
 use super::{LoadError, LoadOptions};
 use crate::recording::{Container, Event, EventType, Format, Recording, Window};
 
+/// The largest distance from the Unix epoch a JavaScript `Date` can hold, in ms. rrweb writes
+/// `Date.now()`, so a timestamp beyond it is not from a recorder, and rejecting it keeps every
+/// later sum of timestamps far from overflow.
+const MAX_TIMESTAMP_MS: i64 = 8_640_000_000_000_000;
+
 pub(super) struct Assembler<'a> {
     name: &'a str,
     options: &'a LoadOptions,
@@ -20,6 +25,9 @@ pub(super) struct Assembler<'a> {
     /// Events seen so far, in input order; error messages count from 0.
     next_index: usize,
     compressed_events: usize,
+    /// Bytes produced by decoding compressed fields so far, held against
+    /// [`LoadOptions::max_input_bytes`] so that many fields cannot add up to a bomb.
+    decoded_bytes: u64,
 }
 
 impl<'a> Assembler<'a> {
@@ -31,6 +39,7 @@ impl<'a> Assembler<'a> {
             index_of: HashMap::new(),
             next_index: 0,
             compressed_events: 0,
+            decoded_bytes: 0,
         }
     }
 
@@ -84,6 +93,15 @@ impl<'a> Assembler<'a> {
                     .or_else(|| number.as_f64().map(|ms| ms as i64))
             })
             .ok_or_else(|| missing("timestamp"))?;
+        if !(-MAX_TIMESTAMP_MS..=MAX_TIMESTAMP_MS).contains(&timestamp) {
+            return Err(LoadError::Shape {
+                name: self.name.to_owned(),
+                detail: format!(
+                    "event {index} has timestamp {timestamp}, outside the range of JavaScript \
+                     dates (at most 8.64e15 ms from 1970); is this an rrweb recording?"
+                ),
+            });
+        }
         let mut data = match wire.data {
             Some(data) => data,
             None => {
@@ -128,6 +146,14 @@ impl<'a> Assembler<'a> {
         match cv::decode_data(version, code, &data, self.options.max_field_bytes) {
             Ok(Some(decoded)) => {
                 self.compressed_events += 1;
+                self.decoded_bytes += decoded.get().len() as u64;
+                if self.decoded_bytes > self.options.max_input_bytes {
+                    return Err(LoadError::TooLarge {
+                        name: self.name.to_owned(),
+                        what: format!("the compressed data up to event {index}"),
+                        limit: self.options.max_input_bytes,
+                    });
+                }
                 Ok(decoded)
             }
             Ok(None) => Ok(data),
