@@ -231,7 +231,15 @@ impl Config {
 
     /// Parses configuration text.
     pub fn parse(text: &str) -> anyhow::Result<Config> {
-        Ok(toml::from_str(text)?)
+        let config: Config = toml::from_str(text)?;
+        if !matches!(config.provider.name.as_str(), "gemini" | "openai") {
+            anyhow::bail!(
+                "[provider] name = {:?} is not a provider; use \"gemini\" or \"openai\" (any \
+                 OpenAI-compatible server)",
+                config.provider.name
+            );
+        }
+        Ok(config)
     }
 
     /// Returns the store URL, by default a SQLite file in the data folder.
@@ -278,6 +286,12 @@ mod tests {
         )
         .unwrap();
         assert!(config.provider.is_configured());
+    }
+
+    #[test]
+    fn unknown_provider_is_rejected() {
+        let error = Config::parse("[provider]\nname = \"nope\"\n").unwrap_err();
+        assert!(format!("{error:#}").contains("nope"), "{error:#}");
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    #[error("unsupported store URL {url}; use sqlite://PATH or postgres://USER@HOST/DATABASE")]
+    Unsupported { url: String },
     #[error("cannot apply the store's migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
@@ -82,8 +84,12 @@ impl Store {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
-        } else {
+        } else if url.starts_with("sqlite:") || !url.contains("://") {
             Backend::Sqlite
+        } else {
+            return Err(StoreError::Unsupported {
+                url: redact_password(url),
+            });
         };
         let url = match backend {
             Backend::Sqlite => prepare_sqlite_url(url),
@@ -191,6 +197,12 @@ mod tests {
     #[test]
     fn memory_url_is_kept() {
         assert_eq!(prepare_sqlite_url("sqlite::memory:"), "sqlite::memory:");
+    }
+
+    #[tokio::test]
+    async fn unknown_scheme_is_rejected() {
+        let error = Store::connect("mysql://db/rv").await.unwrap_err();
+        assert!(matches!(error, StoreError::Unsupported { .. }), "{error}");
     }
 
     #[test]

@@ -210,7 +210,10 @@ fn text_op(spec: TextSpec, key: &str) -> Result<(TextOp, String), String> {
     match (spec.exact, spec.contains, spec.regex) {
         (Some(value), None, None) => Ok((TextOp::Exact, value)),
         (None, Some(value), None) => Ok((TextOp::Contains, value)),
-        (None, None, Some(value)) => Ok((TextOp::Regex, value)),
+        (None, None, Some(value)) => {
+            check_regex(&value, key)?;
+            Ok((TextOp::Regex, value))
+        }
         _ => Err(format!(
             "`{key}` needs exactly one of `exact`, `contains` or `regex`"
         )),
@@ -227,6 +230,11 @@ fn property(spec: PropertySpec) -> Result<PropertyCondition, String> {
         spec.contains.map(|value| (PropertyOp::Contains, value)),
         spec.regex.map(|value| (PropertyOp::Regex, value)),
     ];
+    for (op, value) in comparisons.iter().flatten() {
+        if *op == PropertyOp::Regex {
+            check_regex(value, &format!("property `{}`", spec.key))?;
+        }
+    }
     let mut chosen = comparisons.into_iter().flatten();
     match (chosen.next(), chosen.next()) {
         (Some((op, value)), None) => Ok(PropertyCondition {
@@ -240,6 +248,14 @@ fn property(spec: PropertySpec) -> Result<PropertyCondition, String> {
             spec.key
         )),
     }
+}
+
+/// Rejects a pattern the scanner type's regex engine (the `regex` crate, as here) cannot
+/// compile, so a typo fails validation instead of silently matching nothing.
+fn check_regex(pattern: &str, key: &str) -> Result<(), String> {
+    regex::Regex::new(pattern)
+        .map(|_| ())
+        .map_err(|error| format!("`{key}` has an invalid regex {pattern:?}: {error}"))
 }
 
 fn metric(name: &str) -> Result<CountMetric, String> {
@@ -331,6 +347,23 @@ mod tests {
         let error =
             parse("[filters]\nconditions = [{ count = { metric = \"taps\" } }]\n").unwrap_err();
         assert!(error.contains("rage_clicks"), "{error}");
+    }
+
+    #[test]
+    fn invalid_regex_rejected() {
+        let error =
+            parse("[filters]\nconditions = [{ url = { regex = \"(unclosed[\" } }]\n").unwrap_err();
+        assert!(error.contains("invalid regex"), "{error}");
+    }
+
+    #[test]
+    fn invalid_property_regex_rejected() {
+        let error = parse(
+            "[filters]\nconditions = [{ event = { name = \"$pageview\", properties = \
+             [{ key = \"$browser\", regex = \"[\" }] } }]\n",
+        )
+        .unwrap_err();
+        assert!(error.contains("$browser"), "{error}");
     }
 
     #[test]
