@@ -24,12 +24,14 @@ pub struct Args {
     /// Print a JSON summary on standard output instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Maximum number of frames in the video.
-    #[arg(long, default_value_t = 900)]
-    pub max_frames: usize,
-    /// Maximum stretch of active time without a frame, in seconds.
-    #[arg(long, default_value_t = 8.0)]
-    pub base_interval: f64,
+    /// Maximum number of frames in the video. The default comes from `[render.frames]`
+    /// (900).
+    #[arg(long)]
+    pub max_frames: Option<usize>,
+    /// Maximum stretch of active time without a frame, in seconds. The default comes from
+    /// `[render.frames]` (8).
+    #[arg(long)]
+    pub base_interval: Option<f64>,
     /// Let the replayed page load assets from public internet addresses (loopback, private
     /// and link-local addresses stay refused).
     #[arg(long)]
@@ -37,22 +39,32 @@ pub struct Args {
     /// The render cache directory. The default is `$XDG_CACHE_HOME/replay-vision/renders`.
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
-    /// The Chromium executable.
-    #[arg(long, default_value = "/usr/bin/chromium")]
-    pub chromium: PathBuf,
+    /// The Chromium executable. The default comes from `[render]` (`/usr/bin/chromium`).
+    #[arg(long)]
+    pub chromium: Option<PathBuf>,
 }
 
-/// Runs the command.
-// NOTE: render settings are not read from the configuration file yet; flags set them.
-pub async fn run(args: Args, _config: Option<&Path>) -> anyhow::Result<ExitCode> {
+/// Runs the command. The `[render]` section of the configuration gives the settings; flags
+/// override them.
+pub async fn run(args: Args, config: Option<&Path>) -> anyhow::Result<ExitCode> {
+    if same_file(&args.file, &args.output) {
+        anyhow::bail!(
+            "the output {} is the recording itself; choose another path with -o",
+            args.output.display()
+        );
+    }
     let recording = recording::load(&args.file)
         .with_context(|| format!("cannot load recording {}", args.file.display()))?;
-    let mut settings = RenderSettings {
-        chromium: args.chromium.clone(),
-        ..RenderSettings::default()
-    };
-    settings.frames.max_frames = args.max_frames;
-    settings.frames.base_interval_ms = (args.base_interval * 1000.0).round().max(1.0) as u64;
+    let mut settings: RenderSettings = crate::config::Config::load(config)?.render;
+    if let Some(chromium) = &args.chromium {
+        settings.chromium = chromium.clone();
+    }
+    if let Some(max_frames) = args.max_frames {
+        settings.frames.max_frames = max_frames;
+    }
+    if let Some(interval) = args.base_interval {
+        settings.frames.base_interval_ms = (interval * 1000.0).round().max(1.0) as u64;
+    }
     if args.remote_assets {
         settings.remote_assets = RemoteAssets::Public;
     }
@@ -175,4 +187,12 @@ fn print_text(rendered: &Rendered, outputs: &Outputs, seconds: f64) {
         seconds,
         active_s / seconds.max(1e-9)
     );
+}
+
+/// Whether two paths name the same existing file.
+fn same_file(first: &Path, second: &Path) -> bool {
+    match (first.canonicalize(), second.canonicalize()) {
+        (Ok(first), Ok(second)) => first == second,
+        _ => false,
+    }
 }
