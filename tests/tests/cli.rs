@@ -197,3 +197,31 @@ async fn unreadable_recording_fails_clearly() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("bad.json"), "{}", stderr(&output));
 }
+
+/// Every TOML example in the README parses: configuration blocks as `replay-vision.toml`,
+/// blocks with a `[config]` table as scanner files, the bare filter block as filters.
+#[test]
+fn readme_toml_examples_parse() {
+    let readme = std::fs::read_to_string(repository().join("README.md")).unwrap();
+    let mut blocks = 0;
+    for block in readme.split("```toml\n").skip(1) {
+        let text = block.split("```").next().unwrap();
+        blocks += 1;
+        if text.contains("[config]") {
+            let parsed = replay_vision::scanner::ScannerDefinition::from_toml(text, "README");
+            assert!(parsed.is_ok(), "{text}\n{parsed:?}");
+        } else if text.starts_with("[filters]") {
+            let scanner =
+                format!("name = \"x\"\ntype = \"monitor\"\n[config]\nprompt = \"p\"\n{text}");
+            let parsed = replay_vision::scanner::ScannerDefinition::from_toml(&scanner, "README");
+            assert!(parsed.is_ok(), "{text}\n{parsed:?}");
+        } else {
+            let parsed = replay_vision::config::Config::parse(text);
+            assert!(parsed.is_ok(), "{text}\n{parsed:?}");
+        }
+    }
+    assert!(
+        blocks >= 4,
+        "the README has its configuration and scanner examples"
+    );
+}
