@@ -7,5 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 make guests
 source scripts/postgres.sh
-cargo build -p replay-vision
+# One build of the binary and every test target, so that both share one feature resolution
+# and `cargo test` recompiles nothing.
+cargo build --workspace --bins --tests
 cargo test --workspace --no-fail-fast "$@"
