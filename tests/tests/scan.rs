@@ -404,12 +404,11 @@ async fn openai_protocol_sends_frames() {
     assert_eq!(body["response_format"]["type"], "json_schema");
 }
 
-#[tokio::test]
-async fn guest_trap_is_guest_failed() {
+/// A rig whose types folder holds the built-in types and the hostile test guest.
+async fn rig_with_hostile_type() -> (Rig, tempfile::TempDir) {
     let types = tempfile::tempdir().unwrap();
-    for entry in
-        std::fs::read_dir(replay_vision_tests::rig::repository().join("scanner-types")).unwrap()
-    {
+    let builtin = replay_vision_tests::rig::repository().join("scanner-types");
+    for entry in std::fs::read_dir(builtin).unwrap() {
         let path = entry.unwrap().path();
         std::fs::copy(&path, types.path().join(path.file_name().unwrap())).unwrap();
     }
@@ -421,13 +420,23 @@ async fn guest_trap_is_guest_failed() {
         ..RigOptions::default()
     })
     .await;
+    (rig, types)
+}
+
+fn hostile(behaviour: &str) -> replay_vision::scanner::ScannerDefinition {
+    scanner(&format!(
+        "name = \"Hostile {behaviour}\"\ntype = \"hostile\"\n[config]\nprompt = \"p\"\n\
+         behaviour = \"{behaviour}\"\n"
+    ))
+}
+
+#[tokio::test]
+async fn guest_trap_is_guest_failed() {
+    let (rig, _types) = rig_with_hostile_type().await;
     rig.standin.script([Reply::answer(MONITOR_ANSWER)]);
     let session = rig.session(HOMEPAGE);
-    let panicking = scanner(
-        "name = \"Hostile\"\ntype = \"hostile\"\n[config]\nprompt = \"p\"\nbehaviour = \"panic\"\n",
-    );
 
-    let observation = stored(rig.observe(&session, &panicking).await);
+    let observation = stored(rig.observe(&session, &hostile("panic")).await);
     assert_eq!(observation.state, ObservationState::Failed);
     assert_eq!(observation.error_kind.as_deref(), Some("guest_failed"));
     assert!(observation.error_message.unwrap().contains("trapped"));
@@ -438,4 +447,17 @@ async fn guest_trap_is_guest_failed() {
         ObservationState::Succeeded,
         "the host keeps working"
     );
+}
+
+#[tokio::test]
+async fn type_bug_is_internal_error() {
+    let (rig, _types) = rig_with_hostile_type().await;
+    let session = rig.session(HOMEPAGE);
+
+    let observation = stored(rig.observe(&session, &hostile("broken-prompt")).await);
+    assert_eq!(observation.state, ObservationState::Failed);
+    assert_eq!(observation.error_kind.as_deref(), Some("internal_error"));
+    let message = observation.error_message.unwrap();
+    assert!(message.contains("cannot build a prompt"), "{message}");
+    assert!(rig.standin.model_requests().is_empty());
 }

@@ -32,6 +32,7 @@ pub enum Behaviour {
     Allocate,
     Panic,
     HugeOutput,
+    BrokenPrompt,
 }
 
 const HUGE_OUTPUT_BYTES: usize = 100_000_000;
@@ -50,6 +51,12 @@ impl Scanner for Hostile {
     }
 
     fn build_prompt(config: &Config, input: &PromptInput) -> Result<Prompt, ScannerError> {
+        if let Behaviour::BrokenPrompt = config.behaviour {
+            return Err(ScannerError::config(
+                "behaviour",
+                "the hostile guest cannot build a prompt on request",
+            ));
+        }
         let schema = ObjectSchema::new();
         Ok(prompt::standard(
             &config.prompt,
@@ -62,7 +69,9 @@ impl Scanner for Hostile {
 
     fn parse_output(config: &Config, _step: &str, raw: &str) -> Result<ParsedOutput, ScannerError> {
         match config.behaviour {
-            Behaviour::Echo => Ok(output(serde_json::json!({ "echo": raw }).to_string())),
+            Behaviour::Echo | Behaviour::BrokenPrompt => {
+                Ok(output(serde_json::json!({ "echo": raw }).to_string()))
+            }
             Behaviour::Loop => spin(),
             Behaviour::Allocate => {
                 let block = vec![1u8; 1 << 30];
