@@ -187,3 +187,28 @@ fn missing_file_named() {
     assert!(matches!(error, LoadError::Io { .. }), "{error:?}");
     assert_names_file(&error, "does-not-exist.json");
 }
+
+#[test]
+fn fifo_is_rejected_without_blocking() {
+    let folder = tempfile::tempdir().unwrap();
+    let fifo = folder.path().join("pipe.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let error = replay_vision::recording::load(&fifo).unwrap_err();
+    assert!(matches!(error, LoadError::Shape { .. }), "{error}");
+    assert!(error.to_string().contains("not a regular file"), "{error}");
+}
+
+#[test]
+fn absurd_timestamp_is_rejected() {
+    let events = br#"[{"type": 4, "timestamp": 1e300, "data": {"href": "https://example.com/", "width": 800, "height": 600}}]"#;
+    let error = replay_vision::recording::load_bytes("absurd.json", events).unwrap_err();
+    assert!(error.to_string().contains("absurd.json"), "{error}");
+    assert!(
+        error.to_string().contains("range of JavaScript dates"),
+        "{error}"
+    );
+}

@@ -140,10 +140,19 @@ pub fn load(path: &Path) -> Result<Recording, LoadError> {
 /// Loads a recording file in any supported format.
 pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Recording, LoadError> {
     let name = path.display().to_string();
-    let file = File::open(path).map_err(|source| LoadError::Io {
+    let io_error = |source| LoadError::Io {
         name: name.clone(),
         source,
-    })?;
+    };
+    // Opening a FIFO or a device would block or read forever, so only regular files are read.
+    let metadata = std::fs::metadata(path).map_err(io_error)?;
+    if !metadata.is_file() {
+        return Err(LoadError::Shape {
+            name: name.clone(),
+            detail: "not a regular file; give the path of a recording file".to_owned(),
+        });
+    }
+    let file = File::open(path).map_err(io_error)?;
     let size = file.metadata().ok().map(|metadata| metadata.len());
     load_reader(&name, file, size, options)
 }
