@@ -274,6 +274,12 @@ pub fn resolve(
     dir: &Path,
 ) -> Result<(ScannerDefinition, ScannerSource), ScannerFileError> {
     let as_path = Path::new(reference);
+    if as_path.is_dir() {
+        return Err(ScannerFileError::Invalid {
+            path: reference.to_string(),
+            message: "is a folder; give a scanner file, a scanner name or a template name".into(),
+        });
+    }
     if as_path.is_file() {
         let definition = ScannerDefinition::from_file(as_path)?;
         return Ok((definition, ScannerSource::File(as_path.to_path_buf())));
@@ -343,6 +349,13 @@ mod template_tests {
         let (definition, source) = resolve("frustration_score", Path::new("/nonexistent")).unwrap();
         assert_eq!(definition.scanner_type, "scorer");
         assert_eq!(source, ScannerSource::Template("frustration_score"));
+    }
+
+    #[test]
+    fn resolve_folder_says_so() {
+        let folder = std::env::temp_dir();
+        let error = resolve(folder.to_str().unwrap(), Path::new("/nonexistent")).unwrap_err();
+        assert!(error.to_string().contains("is a folder"), "{error}");
     }
 
     #[test]
