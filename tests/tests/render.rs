@@ -320,3 +320,37 @@ async fn second_render_is_cached() {
     assert!(second.stats.cached);
     assert_eq!(first.video_path, second.video_path);
 }
+
+/// On a real recording (a todo app), clicking the "low-energy" and "5 minutes" tags at 1.0 s and
+/// 1.2 s adds those tags as chips under the todo item. The frame before the clicks shows the
+/// dark page background where the chips appear; the frame after them shows a light chip.
+#[tokio::test]
+async fn real_click_result_visible() {
+    let cache = tempfile::tempdir().unwrap();
+    let renderer = renderer(settings(cache.path()));
+    let session = fixture("recordings/chalk-ci-automated-todo-entry.json");
+    let rendered = renderer.render_session(&session, |_, _| {}).await.unwrap();
+    let frames = &rendered.clock.frames;
+    let before = frames
+        .iter()
+        .rposition(|f| f.session_ms < 1_000)
+        .expect("a frame before the tag clicks");
+    let after = frames
+        .iter()
+        .position(|f| {
+            (1_300..2_000).contains(&f.session_ms)
+                && f.reason == FrameReason::After(InteractionKind::Click)
+        })
+        .expect("a frame after the tag clicks");
+
+    let background = pixel(&rendered.frame_paths[before], 290, 178);
+    assert!(
+        background.iter().all(|c| *c < 80),
+        "no chip before the clicks: {background:?}"
+    );
+    let chip = pixel(&rendered.frame_paths[after], 290, 178);
+    assert!(
+        chip.iter().all(|c| *c > 90),
+        "a chip after the clicks: {chip:?}"
+    );
+}
