@@ -83,7 +83,9 @@ async fn sigkill_restarts_lose_nothing() {
     let fixture = Fixture::sqlite().await;
     fixture.add_scanner("a.toml", &monitor("A", 1.0));
     fixture.add_scanner("b.toml", &monitor("B", 1.0));
-    let sessions = 4;
+    // Enough work that three early kills cannot all land after it is done, even on an idle
+    // machine.
+    let sessions = 10;
     for i in 0..sessions {
         fixture.add_session(&format!("s{i}"));
     }
