@@ -98,8 +98,9 @@ impl ProviderConfig {
         }
     }
 
-    /// Whether a model call can be made: Gemini needs a key; an OpenAI-compatible server needs
-    /// one unless its base URL was changed from OpenAI's own (local servers take none).
+    /// Returns whether a model call can be made. Gemini needs a key. An OpenAI-compatible
+    /// server needs one unless its base URL differs from OpenAI's own, since local servers
+    /// take none.
     pub fn is_configured(&self) -> bool {
         let key_set = std::env::var(self.key_variable())
             .ok()

@@ -2,8 +2,8 @@
 //! as TOML files for the CLI and as rows in the store for the daemon.
 //!
 //! A scanner's id is its name as a slug. Its version rises whenever a field that affects results
-//! changes (type, config, filters, sampling rate, provider, model); the store compares a
-//! fingerprint of those fields with the one it saw last.
+//! changes (type, config, filters, sampling rate, provider, model). The store detects such a
+//! change by comparing a fingerprint of those fields with the one it saw last.
 
 pub mod filters;
 
@@ -267,8 +267,8 @@ pub enum ScannerSource {
     Template(&'static str),
 }
 
-/// Finds a scanner by reference: a path to a TOML file; else the name or id of a scanner in
-/// `dir`; else the name of a built-in template.
+/// Finds a scanner by reference. A path to a TOML file comes first, then the name or id of a
+/// scanner in `dir`, then the name of a built-in template.
 pub fn resolve(
     reference: &str,
     dir: &Path,

@@ -1,5 +1,5 @@
-//! A loopback HTTP receiver that stands in for PostHog's capture API and for webhook endpoints:
-//! it records every request and can be switched to answer 503, as a receiver that is down.
+//! A loopback HTTP receiver that replaces PostHog's capture API and webhook endpoints in tests.
+//! It records every request and can be switched to reply 503, like a receiver that is down.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,12 +16,12 @@ pub struct Received {
     pub path: String,
     pub headers: HeaderMap,
     pub body: Bytes,
-    /// Whether the receiver accepted it (200) or answered 503.
+    /// Whether the receiver accepted it (200) or replied 503.
     pub accepted: bool,
 }
 
 impl Received {
-    /// The body as JSON.
+    /// Parses the body as JSON.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).expect("the request body is JSON")
     }
@@ -81,17 +81,17 @@ impl Receiver {
         format!("http://{}", self.address)
     }
 
-    /// Makes the receiver answer 503 (`true`) or 200 (`false`).
+    /// Makes the receiver reply 503 (`true`) or 200 (`false`).
     pub fn set_down(&self, down: bool) {
         self.state.down.store(down, Ordering::SeqCst);
     }
 
-    /// Every request so far.
+    /// Returns every request so far.
     pub fn received(&self) -> Vec<Received> {
         self.state.received.lock().unwrap().clone()
     }
 
-    /// The requests it accepted.
+    /// Returns the requests it accepted.
     pub fn accepted(&self) -> Vec<Received> {
         self.received()
             .into_iter()

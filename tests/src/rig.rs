@@ -19,7 +19,7 @@ use replay_vision::store::{Observation, OutboundEvent, Store, Trigger};
 
 use crate::standin::StandIn;
 
-/// The repository's root folder.
+/// Returns the repository's root folder.
 pub fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -27,7 +27,7 @@ pub fn repository() -> PathBuf {
         .to_path_buf()
 }
 
-/// A recording shipped in `tests/data/recordings/`.
+/// Returns the path of a recording shipped in `tests/data/recordings/`.
 pub fn recording_path(name: &str) -> PathBuf {
     repository().join("tests/data/recordings").join(name)
 }
@@ -202,7 +202,7 @@ fn model(protocol: Protocol, standin: &StandIn, clock: &FastClock) -> Model {
     }
 }
 
-/// The folder of the compiled guests, test guests included (`make guests`).
+/// Returns the folder of the compiled guests, test guests included (`make guests`).
 pub fn guest_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -215,7 +215,8 @@ pub fn scanner(toml: &str) -> ScannerDefinition {
     ScannerDefinition::from_toml(toml, "test scanner").expect("test scanner is valid")
 }
 
-/// The observation of an outcome that stored one; panics with the outcome otherwise.
+/// Returns the observation of an outcome that stored one, and panics with the outcome
+/// otherwise.
 pub fn stored(outcome: Outcome) -> Observation {
     match outcome {
         Outcome::Stored { observation } => observation,

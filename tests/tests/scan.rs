@@ -22,7 +22,7 @@ prompt = "Answer yes if the user seems stuck on a page."
 
 const MONITOR_ANSWER: &str = r#"{"reasoning": "The user scrolls the homepage and opens three product images (t 83), so they are exploring, not stuck.", "verdict": "no", "confidence": 0.7}"#;
 
-/// The text of every part of a Gemini request, joined.
+/// Joins the text of every part of a Gemini request.
 fn gemini_text(body: &Value) -> String {
     let mut text = String::new();
     for content in body["contents"].as_array().into_iter().flatten() {
@@ -404,7 +404,7 @@ async fn openai_protocol_sends_frames() {
     assert_eq!(body["response_format"]["type"], "json_schema");
 }
 
-/// A rig whose types folder holds the built-in types and the hostile test guest.
+/// Builds a rig whose types folder contains the built-in types and the hostile test guest.
 async fn rig_with_hostile_type() -> (Rig, tempfile::TempDir) {
     let types = tempfile::tempdir().unwrap();
     let builtin = replay_vision_tests::rig::repository().join("scanner-types");

@@ -109,7 +109,8 @@ fn print_table(observations: &[Observation]) {
     }
 }
 
-/// The most telling short value of an observation: its error kind, or its main answer field.
+/// Returns the most telling short value of an observation: its error kind, or its main output
+/// field.
 pub(crate) fn headline(observation: &Observation) -> String {
     if let Some(kind) = &observation.error_kind {
         return kind.clone();
@@ -136,7 +137,7 @@ fn truncate(text: &str, width: usize) -> String {
     format!("{kept}…")
 }
 
-/// The text `observations show` prints.
+/// Formats the text that `observations show` prints.
 pub(crate) fn describe(observation: &Observation) -> String {
     let mut text = String::new();
     let mut line = |label: &str, value: String| {

@@ -124,7 +124,7 @@ pub enum LogKind {
 }
 
 impl LogKind {
-    /// The snake_case name used in JSON and in the text log.
+    /// Returns the snake_case name used in JSON and in the text log.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Click => "click",
@@ -242,7 +242,7 @@ pub enum IneligibleKind {
 }
 
 impl IneligibleKind {
-    /// The snake_case name stored with an ineligible observation.
+    /// Returns the snake_case name stored with an ineligible observation.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::NoRecording => "no_recording",
@@ -267,7 +267,7 @@ pub enum Eligibility {
 }
 
 impl Eligibility {
-    /// Whether the session may be sent to a model.
+    /// Returns whether the session may be sent to a model.
     pub fn is_eligible(&self) -> bool {
         matches!(self, Self::Eligible)
     }
@@ -305,7 +305,7 @@ impl Analysis {
         self.active_ms as f64 / 1000.0
     }
 
-    /// The number of entries of `kind`.
+    /// Counts the entries of `kind`.
     pub fn count(&self, kind: LogKind) -> usize {
         self.counts.get(&kind).copied().unwrap_or(0)
     }
@@ -331,7 +331,7 @@ impl Analysis {
         }
     }
 
-    /// Whether session time `ms` falls inside an active span.
+    /// Returns whether session time `ms` falls inside an active span.
     pub fn is_active_at(&self, ms: i64) -> bool {
         let after = self
             .active_spans
